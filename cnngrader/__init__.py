@@ -1,0 +1,1 @@
+"""Instructor-side grading for the CNN course: never shipped to students."""
