@@ -1,0 +1,198 @@
+"""Hidden tests: grade one cnnlib function of a submission, outside the student's kernel.
+
+    python -I -m cnngrader.judge CHECK [--submission DIR] [--seed S]
+
+The notebook's hidden test cell runs this in a fresh, isolated interpreter, so nothing the
+student's code did in the notebook's kernel (monkeypatching numpy, torch or the checks) reaches
+it. Inputs are drawn at random now, from fresh entropy. The student's function runs in a second
+process (``RUNNER``) that imports the student's package from the submission folder (never the
+instructor's), may not import torch, SciPy or other libraries that would do the work, and
+returns its outputs through .npz/.json files (never pickle). The references come from PyTorch
+in this process. Exit status 0: every case passed; 1: a case failed (the reason is printed).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnnlib import checks
+
+RUNNER_TIMEOUT_S = 60
+MEMORY_LIMIT_BYTES = 4 << 30
+
+RUNNER = r"""
+import importlib.abc, json, os, sys, traceback
+submission, function, work = sys.argv[1:4]
+BLOCKED = {"torch", "scipy", "tensorflow", "jax", "keras", "cv2", "skimage", "numba", "cnngrader"}
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in BLOCKED:
+            raise ImportError(f"graded cnnlib code may use NumPy only, but it imports {name}")
+        return None
+
+import numpy as np
+sys.meta_path.insert(0, Block())
+sys.path.insert(0, submission)
+report = {"error": None, "results": []}
+
+def finish():
+    with open(os.path.join(work, "results.json"), "w") as f:
+        json.dump(report, f)
+    sys.exit(0)
+
+try:
+    import cnnlib
+except BaseException as e:
+    report["error"] = "importing your cnnlib failed: " + "".join(traceback.format_exception_only(e)).strip()
+    finish()
+mine = os.path.realpath(os.path.join(submission, "cnnlib"))
+origin = os.path.realpath(getattr(cnnlib, "__file__", None) or "?")
+if not origin.startswith(mine + os.sep):
+    report["error"] = ("the submission has no cnnlib package of its own (cnnlib/__init__.py next to "
+                       "the notebook); submit the whole assignment folder")
+    finish()
+fn = getattr(cnnlib, function, None)
+if not callable(fn):
+    report["error"] = f"cnnlib has no function {function}: keep its name and its import in cnnlib/__init__.py"
+    finish()
+spec = json.load(open(os.path.join(work, "cases.json")))
+arrays = np.load(os.path.join(work, "inputs.npz"), allow_pickle=False)
+outputs = {}
+for i, case in enumerate(spec):
+    kwargs = {k: (arrays[v["array"]].copy() if "array" in v else v["value"]) for k, v in case.items()}
+    try:
+        got = fn(**kwargs)
+    except BaseException as e:
+        report["results"].append({"raised": "".join(traceback.format_exception_only(e)).strip()})
+        continue
+    if isinstance(got, np.ndarray):
+        outputs[f"out{i}"] = got
+        report["results"].append({"array": f"out{i}"})
+    elif isinstance(got, (bool, np.bool_)):
+        report["results"].append({"other": "bool"})
+    elif isinstance(got, (int, np.integer)):
+        report["results"].append({"int": int(got)})
+    elif isinstance(got, (float, np.floating)):
+        report["results"].append({"float": float(got)})
+    else:
+        report["results"].append({"other": type(got).__name__})
+np.savez(os.path.join(work, "outputs.npz"), **outputs)
+finish()
+"""
+
+
+def _limit_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+
+
+def _write_cases(work: Path, cases: list[dict[str, Any]]) -> None:
+    arrays, spec = {}, []
+    for i, case in enumerate(cases):
+        entry = {}
+        for k, v in case.items():
+            if isinstance(v, np.ndarray):
+                arrays[f"c{i}_{k}"] = v
+                entry[k] = {"array": f"c{i}_{k}"}
+            else:
+                entry[k] = {"value": v}
+        spec.append(entry)
+    np.savez(work / "inputs.npz", **arrays)
+    (work / "cases.json").write_text(json.dumps(spec))
+
+
+def run_student(submission: Path, function: str, cases: list[dict[str, Any]]) -> tuple[str | None, list[Any]]:
+    """Run the student's ``function`` on ``cases`` in a separate process; return (error, outputs)."""
+    with tempfile.TemporaryDirectory(prefix="cnngrader-") as tmp:
+        work = Path(tmp)
+        _write_cases(work, cases)
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-I", "-c", RUNNER, str(submission), function, str(work)],
+                cwd=submission, capture_output=True, text=True, timeout=RUNNER_TIMEOUT_S,
+                preexec_fn=_limit_memory,
+            )
+        except subprocess.TimeoutExpired:
+            return (f"{function} did not finish within {RUNNER_TIMEOUT_S} s on small inputs: look for an "
+                    "infinite loop, or a Python loop over far more elements than needed"), []
+        results_file = work / "results.json"
+        if not results_file.exists():
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            return (f"running {function} crashed (exit status {proc.returncode}); "
+                    f"last output: {' | '.join(tail) or 'none'} (too much memory?)"), []
+        report = json.loads(results_file.read_text())
+        if report["error"]:
+            return report["error"], []
+        stored = np.load(work / "outputs.npz", allow_pickle=False)
+        outputs = []
+        for r in report["results"]:
+            if "array" in r:
+                outputs.append(stored[r["array"]])
+            elif "int" in r:
+                outputs.append(int(r["int"]))
+            elif "float" in r:
+                outputs.append(float(r["float"]))
+            else:
+                outputs.append(_Raised(r["raised"]) if "raised" in r else _Other(r["other"]))
+        return None, outputs
+
+
+class _Raised:
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class _Other:
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+
+def judge(check: str, submission: Path, seed: int | None = None, n: int = 20) -> tuple[bool, str]:
+    """Grade ``check`` on fresh random cases; return (passed, report)."""
+    spec = checks.SPECS[check]
+    seed = secrets.randbits(63) if seed is None else seed
+    cases = checks.cases(check, np.random.default_rng(seed), n)
+    error, outputs = run_student(submission, spec.function, cases)
+    if error:
+        return False, f"Hidden tests for {spec.function}: not graded: {error}."
+    failures = []
+    for case, got in zip(cases, outputs):
+        if isinstance(got, _Raised):
+            problem = f"{spec.function}({checks._case_repr(case)}) raised {got.message}"
+        elif isinstance(got, _Other):
+            kind = "an int" if spec.dtype_from is None else "a NumPy array"
+            problem = f"{spec.function}({checks._case_repr(case)}) must return {kind}, got {got.type_name}."
+        else:
+            problem = checks.explain(check, case, got)
+        if problem:
+            failures.append(problem)
+    passed = len(cases) - len(failures)
+    head = f"Hidden tests for {spec.function}: {passed} of {len(cases)} random cases passed (seed {seed})."
+    if not failures:
+        return True, head
+    return False, f"{head}\nFirst failure: {failures[0]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("check", choices=sorted(checks.SPECS))
+    parser.add_argument("--submission", type=Path, default=Path.cwd())
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args(argv)
+    ok, report = judge(args.check, args.submission.resolve(), args.seed)
+    print(report)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""nbgrader configuration of the CNN course (run nbgrader from the course folder)."""
+import glob
+import os
+
+c = get_config()  # noqa: F821 (provided by nbgrader)
+
+c.CourseDirectory.course_id = "cnn-course"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+
+# Students write code in cnnlib/*.py inside each assignment. Autograde must keep their files,
+# not overwrite them with the stubs from solutions/; nbgrader takes exact relative paths only.
+c.Autograde.exclude_overwriting = {
+    os.path.basename(folder): sorted(
+        os.path.relpath(path, folder) for path in glob.glob(os.path.join(folder, "cnnlib", "*.py"))
+    )
+    for folder in glob.glob(os.path.join("solutions", "*"))
+}
+
+# Hidden tests start a judge process per graded cell; give them room, but never hang.
+c.Execute.timeout = 300
+
+# Collecting from an LMS: one zip per student named <student-id>_<anything>.zip, holding the
+# notebook and cnnlib/*.py (at any depth). macOS resource forks (._x, __MACOSX/) and files
+# outside cnnlib/ (a student's torch.py would shadow torch) are skipped.
+c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py"]
+c.FileNameCollectorPlugin.named_regexp = (
+    r"^(?!.*/__MACOSX/).*/(?P<student_id>[A-Za-z0-9.-]+)_[^/]*/(?:[^/]+/)*?"
+    r"(?P<file_id>cnnlib/(?!\.)[A-Za-z0-9_]+\.py|(?!\.)[^/]+\.ipynb)$"
+)
