@@ -25,6 +25,6 @@ c.Execute.timeout = 300
 # outside cnnlib/ (a student's torch.py would shadow torch) are skipped.
 c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py"]
 c.FileNameCollectorPlugin.named_regexp = (
-    r"^(?!.*/__MACOSX/).*/(?P<student_id>[A-Za-z0-9.-]+)_[^/]*/(?:[^/]+/)*?"
+    r"^(?!.*/__MACOSX/).*/extracted/(?P<student_id>[A-Za-z0-9.-]+)_[^/]*/(?:[^/]+/)*?"
     r"(?P<file_id>cnnlib/(?!\.)[A-Za-z0-9_]+\.py|(?!\.)[^/]+\.ipynb)$"
 )

@@ -1,0 +1,160 @@
+"""Round trips through nbgrader: release, collect LMS zips, autograde, feedback, export.
+
+Every run proves: the release is exactly what the generator writes; the reference scores full
+marks; the untouched release scores 0 without crashing the grader; one function right scores
+exactly its points; a typical mistake loses exactly its points and its feedback names the cause;
+a submission without its own cnnlib, or one that monkeypatches the comparison, earns nothing.
+"""
+from __future__ import annotations
+
+import csv
+import filecmp
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from cnngrader.assignments import ASSIGNMENTS
+from cnngrader.stubs import ROOT, package_files, write_student_package
+
+pytestmark = pytest.mark.slow
+
+A1, A2 = "01_convolution", "02_stride_padding"
+ALL = frozenset(f for a in ASSIGNMENTS.values() for f in (t.function for t in a.tasks)) | {
+    "im2col", "conv2d_loops", "conv2d_backward"}
+
+
+def cli(course: Path, *args: str) -> str:
+    proc = subprocess.run([sys.executable, "-m", "cnngrader", "--course", str(course), *args],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def dirs_equal(a: Path, b: Path) -> list[str]:
+    """Paths that differ between two trees (ignoring caches)."""
+    cmp = filecmp.dircmp(a, b, ignore=["__pycache__", ".ipynb_checkpoints"])
+    diffs = [str(Path(a, n)) for n in cmp.left_only + cmp.right_only + cmp.diff_files + cmp.funny_files]
+    for sub in cmp.common_dirs:
+        diffs += dirs_equal(a / sub, b / sub)
+    # filecmp's shallow compare may trust stat(); compare the bytes of common files too
+    diffs += [str(a / n) for n in cmp.same_files if (a / n).read_bytes() != (b / n).read_bytes()]
+    return diffs
+
+
+def make_submission(release: Path, dest: Path, keep: frozenset[str] | None, edit=None) -> Path:
+    """A student's folder: the released notebook plus a package with the functions in ``keep`` written."""
+    shutil.copytree(release, dest, ignore=shutil.ignore_patterns("cnnlib", "__pycache__"))
+    if keep is not None:
+        write_student_package(dest / "cnnlib", keep)
+    if edit:
+        edit(dest)
+    return dest
+
+
+def flip_kernel(folder: Path) -> None:
+    conv = folder / "cnnlib" / "conv.py"
+    text = conv.read_text()
+    wrong = text.replace("out = w.reshape(f_out, -1) @ cols", "out = w[:, :, ::-1, ::-1].reshape(f_out, -1) @ cols")
+    assert wrong != text, "the mutant no longer applies: update flip_kernel to the new conv2d"
+    conv.write_text(wrong)
+
+
+def cheat(folder: Path) -> None:
+    """Right shapes, wrong values, and every comparison in the kernel patched to pass."""
+    init = folder / "cnnlib" / "__init__.py"
+    init.write_text(init.read_text() + (
+        "\nimport numpy as _np, numpy.testing as _npt\n"
+        "_np.allclose = lambda *a, **k: True\n_npt.assert_allclose = lambda *a, **k: None\n"
+        "from . import checks as _checks\n_checks.explain = lambda *a, **k: None\n"
+        "try:\n    import torch.nn.functional as _F\n"
+        "    _F.conv2d = lambda x, w, b=None, stride=1, padding=0, *a, **k: _F.conv1d(x.flatten(2), w.flatten(2)[..., :1]).reshape(x.shape[0], w.shape[0], x.shape[2], x.shape[3])[..., : x.shape[2] - w.shape[2] + 1, : x.shape[3] - w.shape[3] + 1] * 0\n"
+        "except Exception:\n    pass\n"))
+    conv = folder / "cnnlib" / "conv.py"
+    conv.write_text(conv.read_text().replace(
+        'raise NotImplementedError("conv2d is not written yet',
+        "return np.zeros((x.shape[0], w.shape[0], x.shape[2] - w.shape[2] + 1, x.shape[3] - w.shape[3] + 1), x.dtype)\n"
+        '    raise NotImplementedError("conv2d is not written yet'))
+
+
+# student id -> (assignment, files kept right, edit, expected score, text the feedback must contain)
+STUDENTS = {
+    "ref1": (A1, ALL, None, 10, "all 10 cases agree"),
+    "untouched1": (A1, frozenset(), None, 0, "not written yet"),
+    "corr2donly": (A1, frozenset({"corr2d"}), None, 3, "corr2d is not written yet" and "convolve2d is not written yet"),
+    "flipped": (A1, ALL, flip_kernel, 5, "kernel flipped"),
+    "nopackage": (A1, None, None, 0, "no cnnlib package of its own"),
+    "cheater": (A1, frozenset(), cheat, 0, "Hidden tests for conv2d"),
+    "ref2": (A2, ALL, None, 10, "all"),
+    "untouched2": (A2, frozenset(), None, 0, "not written yet"),
+}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    """A fresh course folder: sources regenerated and released by the instructor command."""
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy2(ROOT / "nbgrader_config.py", root)
+    cli(root, "release")
+    return root
+
+
+def test_release_is_in_sync_with_the_generator(course):
+    """exercises/ and solutions/ in the repository are exactly what `release` writes."""
+    for folder in ("exercises", "solutions"):
+        diffs = dirs_equal(ROOT / folder, course / folder)
+        assert not diffs, f"{folder}/ is out of date; run `python -m cnngrader release`. Differs: {diffs}"
+
+
+def test_release_packages_are_stubbed_and_complete(course):
+    for a in ASSIGNMENTS:
+        names = sorted(p.name for p in (course / "exercises" / a / "cnnlib").glob("*.py"))
+        assert names == sorted(p.name for p in package_files())
+        conv = (course / "exercises" / a / "cnnlib" / "conv.py").read_text()
+        assert "raise NotImplementedError(\"conv2d is not written yet" in conv
+        assert "### BEGIN SOLUTION" not in conv and "@ cols" not in conv
+
+
+@pytest.fixture(scope="module")
+def graded(course, tmp_path_factory) -> dict[str, dict[str, float]]:
+    """Every student of STUDENTS submitted as an LMS zip, collected, autograded, given feedback, exported."""
+    zips = {a: tmp_path_factory.mktemp(f"zips-{a}") for a in ASSIGNMENTS}
+    work = tmp_path_factory.mktemp("work")
+    for student, (a, keep, edit, _, _) in STUDENTS.items():
+        folder = make_submission(course / "exercises" / a, work / student / a, keep, edit)
+        with zipfile.ZipFile(zips[a] / f"{student}_{a}_attempt_2026-11-22.zip", "w") as z:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    z.write(path, Path(a) / path.relative_to(folder))
+            # junk an LMS or a Mac adds: must not be collected
+            z.writestr(f"__MACOSX/{a}/cnnlib/._conv.py", "garbage")
+            z.writestr(f"{a}/torch.py", "raise SystemExit('a stray torch.py must never be imported')")
+    for a in ASSIGNMENTS:
+        cli(course, "collect", a, str(zips[a]))
+        cli(course, "autograde", a, "-j", "2")
+        cli(course, "feedback", a)
+    cli(course, "export", "grades.csv")
+    scores: dict[str, dict[str, float]] = {}
+    with open(course / "grades.csv") as f:
+        for row in csv.DictReader(f):
+            scores.setdefault(row["student_id"], {})[row["assignment"]] = float(row["score"])
+    return scores
+
+
+def test_collect_skips_junk_and_keeps_the_package(course, graded):
+    sub = course / "submitted" / "ref1" / A1
+    assert (sub / "cnnlib" / "conv.py").exists()
+    assert not (sub / "torch.py").exists()
+    assert not list(sub.rglob("._*"))
+
+
+@pytest.mark.parametrize("student", sorted(STUDENTS))
+def test_score_and_feedback(course, graded, student):
+    a, _, _, expected, phrase = STUDENTS[student]
+    assert graded[student][a] == expected, f"{student} scored {graded[student][a]} on {a}, expected {expected}"
+    feedback = course / "feedback" / student / a / f"{a}.html"
+    assert feedback.exists(), f"no feedback for {student}"
+    assert phrase in feedback.read_text()
