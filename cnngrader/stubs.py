@@ -67,13 +67,16 @@ def write_student_package(dest: Path, keep: frozenset[str] = frozenset()) -> lis
 
 def solution_lines() -> set[str]:
     """Every line of every solution region (stripped, non-trivial): text that must never reach students."""
-    lines: set[str] = set()
+    inside_lines: set[str] = set()
+    public: set[str] = set()  # lines that also stand outside the regions are shipped anyway
     for src in package_files():
         inside = False
         for line in src.read_text().splitlines():
             s = line.strip()
             if s in (BEGIN, END):
                 inside = s == BEGIN
-            elif inside and len(s) >= 16 and not s.startswith("#"):
-                lines.add(s)
-    return lines
+            elif inside:
+                inside_lines.add(s)
+            else:
+                public.add(s)
+    return {s for s in inside_lines - public if len(s) >= 16 and not s.startswith("#")}

@@ -1,8 +1,8 @@
 """Checks that compare a cnnlib function with PyTorch and say, in words, what is wrong.
 
 One mechanism serves the students' visible checks (``check``, run in their notebook) and the
-instructors' hidden tests (``cnngrader.judge``, which draws fresh cases at grading time and
-runs the student's code in another process): ``cases`` draws inputs, ``explain`` compares an
+instructors' hidden tests (which draw fresh cases at grading time and
+run the student's code in another process): ``cases`` draws inputs, ``explain`` compares an
 output with the reference and, when they differ, names the likely cause by comparing the
 output with the results of typical mistakes ("mutants") computed with PyTorch.
 """
