@@ -115,6 +115,7 @@ def _conv_mutants(case: Case) -> dict[str, Callable[[], Any]]:
         pads = ((0, 0), (0, 0), (ph, 0), (pw, 0)) if top else ((0, 0), (0, 0), (0, ph), (0, pw))
         return ref.conv2d(np.pad(x, pads), w, b, stride=(sh, sw))
 
+    # Most specific first: the first mutant that reproduces the output is reported.
     m = {
         "kernel flipped: you computed a true convolution; conv2d must compute cross-correlation "
         "like PyTorch, so do not reverse w": lambda: ref.conv2d(x, w[:, :, ::-1, ::-1], b, (sh, sw), (ph, pw)),
@@ -123,11 +124,11 @@ def _conv_mutants(case: Case) -> dict[str, Callable[[], Any]]:
         "padding on one side only (bottom/right): pad both sides by padding each": lambda: one_sided(False),
         "padding ignored: zero-pad x by padding on each side before sliding the filter":
             lambda: ref.conv2d(x, w, b, (sh, sw), 0),
-        "stride ignored: move the window by stride, not by 1": lambda: ref.conv2d(x, w, b, 1, (ph, pw)),
         "stride applied to the height axis only: use stride[1] for the width":
             lambda: ref.conv2d(x, w, b, (sh, 1), (ph, pw)),
         "stride applied to the width axis only: use stride[0] for the height":
             lambda: ref.conv2d(x, w, b, (1, sw), (ph, pw)),
+        "stride ignored: move the window by stride, not by 1": lambda: ref.conv2d(x, w, b, 1, (ph, pw)),
         "height and width of stride swapped": lambda: ref.conv2d(x, w, b, (sw, sh), (ph, pw)),
         "height and width of padding swapped": lambda: ref.conv2d(x, w, b, (sh, sw), (pw, ph)),
         "only the first input channel is used: sum the products over all C input channels":
@@ -238,13 +239,25 @@ def _close(got: Any, want: Any, dtype: np.dtype | None) -> bool:
     return bool(np.allclose(got, want, rtol=rtol, atol=atol * scale))
 
 
+def _cropped(value: Any, shape: tuple[int, ...]) -> Any:
+    """A mutant larger than the student's output, cut to its shape: the same mistake made
+    inside a correctly sized output (stepping by 1 instead of the stride, say)."""
+    if (isinstance(value, np.ndarray) and value.ndim == len(shape) and value.shape != shape
+            and all(v >= s for v, s in zip(value.shape, shape))):
+        return value[tuple(slice(0, s) for s in shape)]
+    return value
+
+
 def _likely(spec: Spec, case: Case, got: Any, dtype: np.dtype | None) -> str:
+    """The typical mistake that reproduces ``got`` (called only when ``got`` is wrong)."""
     for cause, mutant in spec.mutants(case).items():
         try:
             value = mutant()
         except Exception:  # a mutant that cannot be formed for these shapes says nothing
             continue
-        if _close(got, value, dtype) and not _close(value, spec.reference(**case), dtype):
+        if isinstance(got, np.ndarray):
+            value = _cropped(value, got.shape)
+        if _close(got, value, dtype):
             return f"\nLikely cause: {cause.strip()}."
     return ""
 
