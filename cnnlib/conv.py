@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import as_pair, conv2d_args, float_array, same_dtype
+from ._validate import as_pair, conv2d_args, float_array, same_dtype, window_fits
 from .shapes import conv_output_size, pad2d
 
 IntOrPair = int | Sequence[int]
@@ -91,15 +92,13 @@ def im2col(x: np.ndarray, kernel_size: IntOrPair, stride: IntOrPair = 1, padding
     kh, kw = as_pair("kernel_size", kernel_size, 1)
     sh, sw = as_pair("stride", stride, 1)
     ph, pw = as_pair("padding", padding, 0)
+    window_fits(x.shape, (kh, kw), (ph, pw), f"kernel_size {(kh, kw)}")
     ### BEGIN SOLUTION
-    n_img, c, h, wd = x.shape
-    ho, wo = conv_output_size(h, kh, sh, ph), conv_output_size(wd, kw, sw, pw)
-    xp = pad2d(x, (ph, pw)).transpose(1, 0, 2, 3)  # (C, N, Hp, Wp): windows land in column order
-    cols = np.empty((c, kh, kw, n_img, ho, wo), dtype=x.dtype)
-    for m in range(kh):
-        for n in range(kw):
-            cols[:, m, n] = xp[:, :, m : m + sh * ho : sh, n : n + sw * wo : sw]
-    return cols.reshape(c * kh * kw, n_img * ho * wo)
+    n_img, c = x.shape[:2]
+    # Every kh x kw window of the padded images, as a view (no copy): (N, C, H', W', KH, KW).
+    windows = sliding_window_view(pad2d(x, (ph, pw)), (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+    # One copy into the column order (C, KH, KW, N, H', W'): row (c, m, k), column (n, i, j).
+    return np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3)).reshape(c * kh * kw, -1)
     ### END SOLUTION
 
 
@@ -115,14 +114,27 @@ def conv2d(
     """
     x, w, b, (sh, sw), (ph, pw) = conv2d_args(x, w, b, stride, padding)
     ### BEGIN SOLUTION
-    n_img, _, h, wd = x.shape
+    n_img, c, h, wd = x.shape
     f_out, _, kh, kw = w.shape
     ho, wo = conv_output_size(h, kh, sh, ph), conv_output_size(wd, kw, sw, pw)
-    cols = im2col(x, (kh, kw), (sh, sw), (ph, pw))
-    out = w.reshape(f_out, -1) @ cols  # (F, N*H'*W')
-    if b is not None:
-        out += b[:, None]
-    return np.ascontiguousarray(out.reshape(f_out, n_img, ho, wo).transpose(1, 0, 2, 3))
+    k, p = c * kh * kw, ho * wo
+    # im2col, image by image: cols[n] is (C*KH*KW, H'*W') and out[n] = w_mat @ cols[n]. The
+    # windows are gathered a few images at a time into one small buffer that stays in cache,
+    # and each product is written straight into the output, already in (N, F, H'*W') order.
+    windows = sliding_window_view(pad2d(x, (ph, pw)), (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+    windows = windows.transpose(0, 1, 4, 5, 2, 3)  # (N, C, KH, KW, H', W'), a view
+    chunk = max(1, min(n_img, (1 << 21) // max(1, k * p * x.itemsize)))  # ~2 MB of columns
+    cols = np.empty((chunk, c, kh, kw, ho, wo), dtype=x.dtype)
+    w_mat = w.reshape(f_out, k)
+    out = np.empty((n_img, f_out, p), dtype=x.dtype)
+    for n0 in range(0, n_img, chunk):
+        n1 = min(n_img, n0 + chunk)
+        part = cols[: n1 - n0]
+        np.copyto(part, windows[n0:n1])
+        np.matmul(w_mat, part.reshape(n1 - n0, k, p), out=out[n0:n1])
+        if b is not None:
+            out[n0:n1] += b[:, None]
+    return out.reshape(n_img, f_out, ho, wo)
     ### END SOLUTION
 
 
@@ -145,14 +157,60 @@ def conv2d_backward(
         raise ValueError(f"dout must have the forward output's shape {expected}, got {dout.shape}")
     ### BEGIN SOLUTION
     ho, wo = expected[2:]
+    k, p = c * kh * kw, ho * wo
     db = dout.sum(axis=(0, 2, 3))
-    dout_mat = dout.transpose(1, 0, 2, 3).reshape(f_out, -1)  # (F, N*H'*W')
-    dw = (dout_mat @ im2col(x, (kh, kw), (sh, sw), (ph, pw)).T).reshape(w.shape)
-    dcols = (w.reshape(f_out, -1).T @ dout_mat).reshape(c, kh, kw, n_img, ho, wo)
-    dxp = np.zeros((c, n_img, h + 2 * ph, wd + 2 * pw), dtype=x.dtype)
-    for m in range(kh):  # col2im: each window position adds back into the pixels it read
-        for n in range(kw):
-            dxp[:, :, m : m + sh * ho : sh, n : n + sw * wo : sw] += dcols[:, m, n]
-    dx = np.ascontiguousarray(dxp[:, :, ph : ph + h, pw : pw + wd].transpose(1, 0, 2, 3))
+    # dw[f, (c, m, n)] = sum over images and positions of dout[., f, i, j] * window value: the
+    # product of dout, as (F, N*H'*W'), with im2col(x) transposed. Done a few images at a time.
+    #
+    # dx ("col2im"): each output position (i, j) sends dout[., :, i, j] back through w to the
+    # kh x kw pixels of its window: dxpad[., c, i*sh + m, j*sw + n] += sum_f w[f, c, m, n] * dout[., f, i, j].
+    # A padded row r = i*sh + m only receives taps m with m % sh == r % sh, so each of the
+    # sh*sw "phases" of dxpad (rows r % sh == a, columns % sw == e) is a stride-1 problem on a
+    # grid of hq x wq cells, where tap (m, n) moves every value by the same (m // sh, n // sw).
+    # With dout laid on that grid (zeros around it), that move is ONE shift of a flat array: so
+    # col2im is kh*kw long 1-D additions instead of millions of short row additions.
+    hp, wp = h + 2 * ph, wd + 2 * pw
+    hq, wq = -(-hp // sh), -(-wp // sw)  # ceil: the size of one phase of the padded grid
+    cells = hq * wq
+    # The chunk of images: its columns (k * chunk * p) and grid products (k * chunk * cells) ~4 MB.
+    chunk = max(1, min(n_img, (1 << 22) // max(1, k * cells * x.itemsize)))
+    windows = sliding_window_view(pad2d(x, (ph, pw)), (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+    windows = windows.transpose(1, 4, 5, 0, 2, 3)  # (C, KH, KW, N, H', W'): im2col's order, a view
+    w_taps = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(kh * kw * c, f_out)  # rows (m, n, c)
+    cols = np.empty(k * chunk * p, dtype=x.dtype)
+    dmat = np.empty(f_out * chunk * p, dtype=x.dtype)
+    grid = np.zeros((f_out, chunk, hq, wq), dtype=x.dtype)  # dout on the phase grid, zeros around
+    prods = np.empty(kh * kw * c * chunk * cells, dtype=x.dtype)
+    shift_max = ((kh - 1) // sh) * wq + (kw - 1) // sw
+    acc = np.empty((sh, sw, c * chunk * cells + shift_max), dtype=x.dtype)  # one flat dxpad per phase
+    dw_t = np.zeros((k, f_out), dtype=x.dtype)
+    dx = np.empty(x.shape, dtype=x.dtype)
+    for n0 in range(0, n_img, chunk):
+        n1 = min(n_img, n0 + chunk)
+        nc = n1 - n0
+        part = cols[: k * nc * p].reshape(c, kh, kw, nc, ho, wo)
+        np.copyto(part, windows[:, :, :, n0:n1])
+        d = dmat[: f_out * nc * p].reshape(f_out, nc, ho, wo)
+        np.copyto(d, dout[n0:n1].transpose(1, 0, 2, 3))
+        dw_t += part.reshape(k, nc * p) @ d.reshape(f_out, nc * p).T
+        grid[:, :nc, :ho, :wo] = d
+        size = c * nc * cells  # one tap's products, laid out (C, nc, hq, wq) like a phase of dxpad
+        taps = prods[: kh * kw * size].reshape(kh * kw * c, nc * cells)
+        np.matmul(w_taps, grid[:, :nc].reshape(f_out, nc * cells), out=taps)
+        taps = taps.reshape(kh, kw, size)
+        acc[...] = 0
+        for m in range(kh):
+            for n in range(kw):
+                shift = (m // sh) * wq + n // sw
+                acc[m % sh, n % sw, shift : shift + size] += taps[m, n]
+        for a in range(sh):  # copy each phase back into dx, cutting off the padding
+            r0 = (a - ph) % sh  # first row of dx in this phase, and its row in the phase grid
+            t0, nr = (r0 + ph - a) // sh, len(range(r0, h, sh))
+            for e in range(sw):
+                c0 = (e - pw) % sw
+                u0, ncol = (c0 + pw - e) // sw, len(range(c0, wd, sw))
+                phase = acc[a, e, :size].reshape(c, nc, hq, wq)[:, :, t0 : t0 + nr, u0 : u0 + ncol]
+                dx[n0:n1, :, r0::sh, c0::sw] = phase.transpose(1, 0, 2, 3)
+    dw = np.ascontiguousarray(dw_t.T).reshape(w.shape)
     return dx, dw, db
     ### END SOLUTION
