@@ -4,7 +4,8 @@ Layouts follow PyTorch: x (N, C, H, W), w (F, C, KH, KW), b (F,), output (N, F, 
 Two implementations of the same operation:
 
 - ``conv2d_loops`` spells the formula out, one output value at a time (for reading, and slow);
-- ``conv2d`` gathers every window into one matrix (im2col) and does one matrix product.
+- ``conv2d`` gathers every window into one matrix (im2col) and does one matrix product
+  (a chunk of images at a time, so that the matrix stays small).
 
 Graded: ``corr2d``, ``convolve2d`` and ``conv2d`` (stride 1, no padding) in 01_convolution;
 ``conv2d`` with stride and padding in 02_stride_padding; ``conv2d_backward`` in chapter 6.
@@ -118,22 +119,25 @@ def conv2d(
     f_out, _, kh, kw = w.shape
     ho, wo = conv_output_size(h, kh, sh, ph), conv_output_size(wd, kw, sw, pw)
     k, p = c * kh * kw, ho * wo
-    # im2col, image by image: cols[n] is (C*KH*KW, H'*W') and out[n] = w_mat @ cols[n]. The
-    # windows are gathered a few images at a time into one small buffer that stays in cache,
-    # and each product is written straight into the output, already in (N, F, H'*W') order.
+    # im2col and one matrix product, a chunk of images at a time: for images n0..n1,
+    # cols = im2col(x[n0:n1]) is (C*KH*KW, n*H'*W') and w_mat @ cols is (F, n*H'*W'). Chunks
+    # (~8 MB of columns) reuse one buffer instead of building the whole (C*KH*KW, N*H'*W') matrix.
     windows = sliding_window_view(pad2d(x, (ph, pw)), (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
-    windows = windows.transpose(0, 1, 4, 5, 2, 3)  # (N, C, KH, KW, H', W'), a view
-    chunk = max(1, min(n_img, (1 << 21) // max(1, k * p * x.itemsize)))  # ~2 MB of columns
-    cols = np.empty((chunk, c, kh, kw, ho, wo), dtype=x.dtype)
+    windows = windows.transpose(1, 4, 5, 0, 2, 3)  # (C, KH, KW, N, H', W'): im2col's order, a view
+    chunk = max(1, min(n_img, (1 << 23) // max(1, k * p * x.itemsize)))
+    cols = np.empty(k * chunk * p, dtype=x.dtype)
+    prod = np.empty(f_out * chunk * p, dtype=x.dtype)
     w_mat = w.reshape(f_out, k)
     out = np.empty((n_img, f_out, p), dtype=x.dtype)
     for n0 in range(0, n_img, chunk):
         n1 = min(n_img, n0 + chunk)
-        part = cols[: n1 - n0]
-        np.copyto(part, windows[n0:n1])
-        np.matmul(w_mat, part.reshape(n1 - n0, k, p), out=out[n0:n1])
+        part = cols[: k * (n1 - n0) * p].reshape(c, kh, kw, n1 - n0, ho, wo)
+        np.copyto(part, windows[:, :, :, n0:n1])
+        res = prod[: f_out * (n1 - n0) * p].reshape(f_out, (n1 - n0) * p)
+        np.matmul(w_mat, part.reshape(k, -1), out=res)
         if b is not None:
-            out[n0:n1] += b[:, None]
+            res += b[:, None]
+        out[n0:n1] = res.reshape(f_out, n1 - n0, p).transpose(1, 0, 2)  # (F, n, H'W') -> (n, F, H'W')
     return out.reshape(n_img, f_out, ho, wo)
     ### END SOLUTION
 
