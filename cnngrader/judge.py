@@ -64,6 +64,21 @@ fn = getattr(cnnlib, function, None)
 if not callable(fn):
     report["error"] = f"cnnlib has no function {function}: keep its name and its import in cnnlib/__init__.py"
     finish()
+def encode(value, key):
+    # A JSON description of a returned value; arrays go to outputs.npz (never pickled).
+    if isinstance(value, np.ndarray):
+        outputs[key] = value
+        return {"array": key}
+    if isinstance(value, (bool, np.bool_)):
+        return {"other": "bool"}
+    if isinstance(value, (int, np.integer)):
+        return {"int": int(value)}
+    if isinstance(value, (float, np.floating)):
+        return {"float": float(value), "dtype": str(np.asarray(value).dtype)}
+    if isinstance(value, tuple) and len(value) <= 8:
+        return {"tuple": [encode(v, f"{key}_{j}") for j, v in enumerate(value)]}
+    return {"other": type(value).__name__}
+
 spec = json.load(open(os.path.join(work, "cases.json")))
 arrays = np.load(os.path.join(work, "inputs.npz"), allow_pickle=False)
 outputs = {}
@@ -74,17 +89,7 @@ for i, case in enumerate(spec):
     except BaseException as e:
         report["results"].append({"raised": "".join(traceback.format_exception_only(e)).strip()})
         continue
-    if isinstance(got, np.ndarray):
-        outputs[f"out{i}"] = got
-        report["results"].append({"array": f"out{i}"})
-    elif isinstance(got, (bool, np.bool_)):
-        report["results"].append({"other": "bool"})
-    elif isinstance(got, (int, np.integer)):
-        report["results"].append({"int": int(got)})
-    elif isinstance(got, (float, np.floating)):
-        report["results"].append({"float": float(got)})
-    else:
-        report["results"].append({"other": type(got).__name__})
+    report["results"].append(encode(got, f"out{i}"))
 np.savez(os.path.join(work, "outputs.npz"), **outputs)
 finish()
 """
@@ -134,17 +139,19 @@ def run_student(submission: Path, function: str, cases: list[dict[str, Any]]) ->
         if report["error"]:
             return report["error"], []
         stored = np.load(work / "outputs.npz", allow_pickle=False)
-        outputs = []
-        for r in report["results"]:
-            if "array" in r:
-                outputs.append(stored[r["array"]])
-            elif "int" in r:
-                outputs.append(int(r["int"]))
-            elif "float" in r:
-                outputs.append(float(r["float"]))
-            else:
-                outputs.append(_Raised(r["raised"]) if "raised" in r else _Other(r["other"]))
-        return None, outputs
+        return None, [_decode(r, stored) for r in report["results"]]
+
+
+def _decode(r: dict[str, Any], stored: Any) -> Any:
+    if "array" in r:
+        return stored[r["array"]]
+    if "int" in r:
+        return int(r["int"])
+    if "float" in r:
+        return np.dtype(r["dtype"]).type(r["float"])
+    if "tuple" in r:
+        return tuple(_decode(v, stored) for v in r["tuple"])
+    return _Raised(r["raised"]) if "raised" in r else _Other(r["other"])
 
 
 class _Raised:
@@ -168,10 +175,11 @@ def judge(check: str, submission: Path, seed: int | None = None, n: int = 20) ->
     failures = []
     for case, got in zip(cases, outputs):
         if isinstance(got, _Raised):
-            problem = f"{spec.function}({checks._case_repr(case)}) raised {got.message}"
+            problem = f"{spec.function}({checks.case_repr(case)}) raised {got.message}"
         elif isinstance(got, _Other):
-            kind = "an int" if spec.dtype_from is None else "a NumPy array"
-            problem = f"{spec.function}({checks._case_repr(case)}) must return {kind}, got {got.type_name}."
+            kind = {"int": "an int", "scalar": "a float", "arrays": f"a tuple ({', '.join(spec.names)})"}
+            problem = (f"{spec.function}({checks.case_repr(case)}) must return "
+                       f"{kind.get(spec.output, 'a NumPy array')}, got {got.type_name}.")
         else:
             problem = checks.explain(check, case, got)
         if problem:

@@ -137,22 +137,11 @@ def rf_strides_ignored(kernel_sizes, strides=None):
     return 1 + sum(k - 1 for k in kernel_sizes)
 
 
-# Mistakes that cnnlib.checks does not (yet) diagnose correctly: strict xfail, so that the marker
-# must be removed once checks.py is fixed. See the reasons.
-_CROP_BUG = pytest.mark.xfail(strict=True, reason=(
-    "checks._likely crops every mutant to the student's smaller shape and no longer skips mutants "
-    "equal to the reference: an output missing its last row/column matches the cropped "
-    "'kernel flipped' mutant (equal to the reference for 1x1 kernels), and an empty output "
-    "(H'=0) matches any cropped mutant"))
-_SIZE_AMBIGUOUS = pytest.mark.xfail(strict=True, reason=(
-    "no fixed conv_output_size case separates 'padding counted once' from 'off by one': on "
-    "(8, 3, 3, 2) both give 3, and the first listed wins; a case like (10, 3, 1, 2) separates them"))
-
 DIAGNOSED = [
     ("conv2d_strided", conv_kernel_flipped, "Likely cause: kernel flipped"),
     ("conv2d", conv_kernel_flipped, "Likely cause: kernel flipped"),
-    pytest.param("conv2d_strided", conv_output_off_by_one, "Likely cause: output size off by one", marks=_CROP_BUG),
-    pytest.param("conv2d", conv_output_off_by_one, "Likely cause: output size off by one", marks=_CROP_BUG),
+    ("conv2d_strided", conv_output_off_by_one, "Likely cause: output size off by one"),
+    ("conv2d", conv_output_off_by_one, "Likely cause: output size off by one"),
     ("conv2d_strided", conv_output_one_too_many, "Likely cause: output size off by one"),
     ("conv2d_strided", conv_padding_one_side, "Likely cause: padding on one side only"),
     ("conv2d_strided", conv_stride_height_only, "Likely cause: stride applied to the height axis only"),
@@ -165,7 +154,7 @@ DIAGNOSED = [
     ("convolve2d", convolve_not_flipped, "Likely cause: kernel not flipped"),
     ("pad2d", pad_one_side, "Likely cause: padding on one side only"),
     ("conv_output_size", size_off_by_one, "Likely cause: off by one: the first window position counts too"),
-    pytest.param("conv_output_size", size_padding_once, "Likely cause: padding counted once", marks=_SIZE_AMBIGUOUS),
+    ("conv_output_size", size_padding_once, "Likely cause: padding counted once"),
     ("receptive_field", rf_strides_ignored, "Likely cause: strides ignored"),
 ]
 
@@ -173,8 +162,8 @@ DIAGNOSED = [
 REPORTED = [
     ("conv2d_strided", conv_float64_output, "output dtype expected float32 (the input's dtype), got float64"),
     ("pad2d", pad_float64, "output dtype expected float32 (the input's dtype), got float64"),
-    ("conv2d_strided", conv_nan, "all outputs should be finite"),
-    ("conv2d", conv_list, "must return a NumPy array, got list"),
+    ("conv2d_strided", conv_nan, "all values should be finite"),
+    ("conv2d", conv_list, "must be a NumPy array, got list"),
     ("conv_output_size", size_float, "must return an int"),
 ]
 
@@ -224,11 +213,9 @@ def test_the_numpy_helpers_are_right():
 
 # ---------------------------------------------------------------- the references pass
 
-REFERENCES = [
-    ("corr2d", cnnlib.corr2d), ("convolve2d", cnnlib.convolve2d), ("conv2d", cnnlib.conv2d),
-    ("conv2d_strided", cnnlib.conv2d), ("conv2d_strided", cnnlib.conv2d_loops), ("pad2d", cnnlib.pad2d),
-    ("conv_output_size", cnnlib.conv_output_size), ("receptive_field", cnnlib.receptive_field),
-]
+# Every check against the reference function it is named after, plus the loop version of conv2d.
+REFERENCES = [(name, getattr(cnnlib, spec.function)) for name, spec in checks.SPECS.items()] + [
+    ("conv2d_strided", cnnlib.conv2d_loops)]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -240,6 +227,7 @@ def test_references_pass_every_check(name, fn, seed, capsys):
 
 def test_every_spec_has_a_reference_here():
     assert {n for n, _ in REFERENCES} == set(checks.SPECS)
+    assert {"conv2d_backward", "max_pool2d_backward", "cross_entropy", "linear_backward"} <= set(checks.SPECS)
 
 
 def test_explain_returns_none_for_right_answers_and_text_for_wrong_ones():

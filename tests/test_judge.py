@@ -37,8 +37,11 @@ def test_untouched_stub_fails_with_a_clear_reason(tmp_path):
 
 
 def test_a_mutant_is_named_in_the_hidden_report(tmp_path):
-    sub = submission(tmp_path, replace={"conv.py": ("cols[:, m, n] = xp[:, :, m : m + sh * ho : sh, n : n + sw * wo : sw]",
-                                                     "cols[:, m, n] = xp[:, :, m : m + sh * ho : sh, n : n + 1 * wo : 1]")})
+    sub = submission(tmp_path)
+    with open(sub / "cnnlib" / "conv.py", "a") as f:  # right output size, but steps by 1 along the width
+        f.write("\n_right = conv2d\n\n\ndef conv2d(x, w, b=None, stride=1, padding=0):\n"
+                "    sh, sw = as_pair('stride', stride, 1)\n"
+                "    return np.ascontiguousarray(_right(x, w, b, (sh, 1), padding)[..., :_right(x, w, b, stride, padding).shape[-1]])\n")
     ok, report = judge_mod.judge("conv2d_strided", sub)
     assert not ok and "Likely cause: stride applied to the height axis only" in report, report
 
