@@ -104,4 +104,111 @@ layer."""),
     ),
 )
 
-ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (CONVOLUTION, STRIDE_PADDING)}
+ACTIVATIONS = Assignment(
+    name="03_activations",
+    title="Activation functions",
+    chapter="Chapter 3, Activations",
+    intro=r"""You write four activation functions in `cnnlib/activations.py`. Each works element-wise
+on an array of any shape and returns an array of the same shape and dtype.""",
+    tasks=(
+        Task("relu", "relu", "cnnlib/activations.py", 2, r"""`relu(x)` returns $\max(x, 0)$ element-wise: negative values become 0, the rest stay. Keep the
+dtype: a float32 input gives a float32 output."""),
+        Task("leaky_relu", "leaky_relu", "cnnlib/activations.py", 2, r"""`leaky_relu(x, negative_slope=0.01)` returns $x$ where $x > 0$ and `negative_slope` $\cdot x$
+elsewhere, like `torch.nn.functional.leaky_relu`."""),
+        Task("sigmoid", "sigmoid", "cnnlib/activations.py", 4, r"""`sigmoid(x)` returns $\sigma(x) = 1 / (1 + e^{-x})$. The checks include $x = \pm 1000$: the
+formula as written overflows for large negative $x$ ($e^{1000}$ is `inf`).
+
+*Hint:* for $x < 0$ the same value is $e^{x} / (1 + e^{x})$, and $e^{x}$ cannot overflow there;
+`np.exp(-np.abs(x))` serves both cases."""),
+        Task("tanh", "tanh", "cnnlib/activations.py", 2, r"""`tanh(x)` returns the hyperbolic tangent $(e^{x} - e^{-x}) / (e^{x} + e^{-x})$ element-wise.
+NumPy has it; the point is to keep the dtype and the shape."""),
+    ),
+)
+
+POOLING = Assignment(
+    name="04_pooling",
+    title="Max and average pooling",
+    chapter="Chapter 4, Pooling",
+    intro=r"""You write max pooling and average pooling in `cnnlib/pool.py`, for a batch
+`(N, C, H, W)`, any window `kernel_size` and any `stride` (an int or a pair `(h, w)`; `None`
+means `stride = kernel_size`). There is no padding; windows may overlap (`stride < kernel_size`).
+The argument checks and the output size are already in `pool2d_args`.""",
+    tasks=(
+        Task("max_pool2d", "max_pool2d", "cnnlib/pool.py", 5, r"""`max_pool2d(x, kernel_size, stride=None)` returns `(N, C, H', W')` with
+$H' = \lfloor (H - KH) / SH \rfloor + 1$ and
+
+$$Y(n, c, i, j) = \max_{m < KH,\; k < KW} X(n, c, i\, S_H + m, j\, S_W + k)$$
+
+*Hint:* rather than looping over output positions, loop over the KH x KW offsets $(m, k)$: the
+values at offset $(m, k)$ of every window form one strided slice of `x`, and `np.maximum` of
+those slices is the answer."""),
+        Task("avg_pool2d", "avg_pool2d", "cnnlib/pool.py", 5, r"""`avg_pool2d(x, kernel_size, stride=None)` is the same with the mean of each window instead of
+its maximum (every window has exactly KH x KW values: there is no padding)."""),
+    ),
+)
+
+DENSE_SOFTMAX = Assignment(
+    name="05_dense_softmax",
+    title="Fully connected layer, softmax and cross-entropy",
+    chapter="Chapter 5, Flatten, fully connected, softmax",
+    intro=r"""You write the end of a classifier: the fully connected layer in `cnnlib/linear.py`,
+and softmax, log-softmax and the cross-entropy loss in `cnnlib/losses.py`.""",
+    tasks=(
+        Task("linear", "linear", "cnnlib/linear.py", 2, r"""`linear(x, w, b=None)` computes $y = x W^\top + b$ for a batch: x `(N, in)`, w `(out, in)` (the
+layout of `torch.nn.Linear`), b `(out,)` or `None`; result `(N, out)`."""),
+        Task("softmax", "softmax", "cnnlib/losses.py", 3, r"""`softmax(z, axis=-1)` returns $e^{z_i} / \sum_j e^{z_j}$ along `axis`. The checks include logits
+of $\pm 10^4$, where `np.exp` overflows.
+
+*Hint:* softmax does not change when the same constant is subtracted from every $z_j$."""),
+        Task("log_softmax", "log_softmax", "cnnlib/losses.py", 2, r"""`log_softmax(z, axis=-1)` returns $\log \mathrm{softmax}(z)$, computed so that it stays finite
+for logits of $\pm 10^4$ (where `np.log(softmax(z))` gives `-inf`):
+$z_i - m - \log \sum_j e^{z_j - m}$ with $m = \max_j z_j$."""),
+        Task("cross_entropy", "cross_entropy", "cnnlib/losses.py", 3, r"""`cross_entropy(logits, targets)` returns the mean over the batch of $-\log \mathrm{softmax}(z_n)_{t_n}$,
+like `torch.nn.functional.cross_entropy`: logits `(N, K)` are raw scores (not probabilities),
+targets `(N,)` are integer class indices. The argument checks are already written."""),
+    ),
+)
+
+BACKPROP = Assignment(
+    name="06_backprop",
+    title="Backpropagation through every layer",
+    chapter="Chapter 6, Backpropagation",
+    intro=r"""You write the backward pass of every layer so far. Each backward function takes the
+upstream gradient `dout` (the gradient of the loss with respect to the layer's output) and the
+layer's forward inputs, and returns the gradient with respect to each input. Copy your forward
+functions from assignments 01 to 05 into this `cnnlib/` first: some backward passes reuse them.""",
+    tasks=(
+        Task("relu_backward", "relu_backward", "cnnlib/activations.py", 1, r"""`relu_backward(dout, x)`: $\partial L / \partial x = $ `dout` where $x > 0$, else 0 (also at
+$x = 0$, as in PyTorch)."""),
+        Task("leaky_relu_backward", "leaky_relu_backward", "cnnlib/activations.py", 1, r"""`leaky_relu_backward(dout, x, negative_slope=0.01)`: `dout` where $x > 0$, `negative_slope * dout`
+elsewhere ($x = 0$ included)."""),
+        Task("sigmoid_backward", "sigmoid_backward", "cnnlib/activations.py", 1, r"""`sigmoid_backward(dout, x)`: $\sigma'(x) = \sigma(x)(1 - \sigma(x))$, times `dout`."""),
+        Task("tanh_backward", "tanh_backward", "cnnlib/activations.py", 1, r"""`tanh_backward(dout, x)`: $\tanh'(x) = 1 - \tanh^2(x)$, times `dout`."""),
+        Task("max_pool2d_backward", "max_pool2d_backward", "cnnlib/pool.py", 3, r"""`max_pool2d_backward(dout, x, kernel_size, stride=None)` returns dx `(N, C, H, W)`: each
+window's `dout` goes to the position of its maximum. When several values of a window tie for
+the maximum, PyTorch gives the gradient to the FIRST one in row-major order; so must you. With
+overlapping windows a pixel can be the maximum of several windows: add up.
+
+*Hint:* loop over the window offsets as in the forward pass, and keep a boolean array "this
+window's maximum is already found"."""),
+        Task("avg_pool2d_backward", "avg_pool2d_backward", "cnnlib/pool.py", 2, r"""`avg_pool2d_backward(dout, x, kernel_size, stride=None)`: each window spreads `dout / (KH*KW)`
+evenly over its pixels; with overlapping windows, contributions add up."""),
+        Task("linear_backward", "linear_backward", "cnnlib/linear.py", 3, r"""`linear_backward(dout, x, w)` returns `(dx, dw, db)` for $y = x W^\top + b$:
+dx `(N, in)`, dw `(out, in)`, db `(out,)`. The loss adds up over the batch, so dw and db SUM the
+contributions of the N examples."""),
+        Task("cross_entropy_backward", "cross_entropy_backward", "cnnlib/losses.py", 3, r"""`cross_entropy_backward(logits, targets)` returns $\partial L / \partial z$, `(N, K)`, for
+the mean cross-entropy $L$: $(\mathrm{softmax}(z) - \mathrm{onehot}(t)) / N$."""),
+        Task("conv2d_backward", "conv2d_backward", "cnnlib/conv.py", 5, r"""`conv2d_backward(dout, x, w, stride=1, padding=0)` returns `(dx, dw, db)` with the shapes of
+x, w and `(F,)`. db sums dout over images and positions; dw is the cross-correlation of the
+(padded) input with dout, summed over the batch; dx is the "full" convolution of dout with w:
+every output position sends `dout[n, f, i, j] * w[f]` back to the window it read (then drop
+the padding). Any stride and padding.
+
+*Hint:* the loop version is short: for each output position, `dxpad[n, :, window] += w[f] *
+dout[n, f, i, j]` and `dw[f] += xpad[n, :, window] * dout[n, f, i, j]`. Make it faster by
+looping over the KH x KW kernel offsets instead."""),
+    ),
+)
+
+ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (CONVOLUTION, STRIDE_PADDING, ACTIVATIONS, POOLING,
+                                                          DENSE_SOFTMAX, BACKPROP)}

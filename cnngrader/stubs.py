@@ -65,6 +65,19 @@ def write_student_package(dest: Path, keep: frozenset[str] = frozenset()) -> lis
     return written
 
 
+def solution_functions() -> frozenset[str]:
+    """Names of the functions that hold a solution region (what a complete submission writes)."""
+    names: set[str] = set()
+    for src in package_files():
+        function = ""
+        for line in src.read_text().splitlines():
+            if m := _DEF.match(line):
+                function = m.group(1)
+            elif line.strip() == BEGIN:
+                names.add(function)
+    return frozenset(names)
+
+
 def solution_lines() -> set[str]:
     """Every line of every solution region (stripped, non-trivial): text that must never reach students."""
     inside_lines: set[str] = set()

@@ -18,13 +18,12 @@ from pathlib import Path
 import pytest
 
 from cnngrader.assignments import ASSIGNMENTS
-from cnngrader.stubs import ROOT, package_files, write_student_package
+from cnngrader.stubs import ROOT, package_files, solution_functions, write_student_package
 
 pytestmark = pytest.mark.slow
 
-A1, A2 = "01_convolution", "02_stride_padding"
-ALL = frozenset(f for a in ASSIGNMENTS.values() for f in (t.function for t in a.tasks)) | {
-    "im2col", "conv2d_loops", "conv2d_backward"}
+A1, A6 = "01_convolution", "06_backprop"
+ALL = solution_functions()
 
 
 def cli(course: Path, *args: str) -> str:
@@ -56,11 +55,10 @@ def make_submission(release: Path, dest: Path, keep: frozenset[str] | None, edit
 
 
 def flip_kernel(folder: Path) -> None:
-    conv = folder / "cnnlib" / "conv.py"
-    text = conv.read_text()
-    wrong = text.replace("out = w.reshape(f_out, -1) @ cols", "out = w[:, :, ::-1, ::-1].reshape(f_out, -1) @ cols")
-    assert wrong != text, "the mutant no longer applies: update flip_kernel to the new conv2d"
-    conv.write_text(wrong)
+    """conv2d computing a true convolution: the reference, with the kernel flipped."""
+    with open(folder / "cnnlib" / "conv.py", "a") as f:
+        f.write("\n_right_conv2d = conv2d\n\n\ndef conv2d(x, w, b=None, stride=1, padding=0):\n"
+                "    return _right_conv2d(x, np.ascontiguousarray(w[:, :, ::-1, ::-1]), b, stride, padding)\n")
 
 
 def cheat(folder: Path) -> None:
@@ -80,17 +78,26 @@ def cheat(folder: Path) -> None:
         '    raise NotImplementedError("conv2d is not written yet'))
 
 
-# student id -> (assignment, files kept right, edit, expected score, text the feedback must contain)
+def all_tied_maxima(folder: Path) -> None:
+    """The classic max-pool backward mistake: every tied maximum gets the gradient."""
+    pool = folder / "cnnlib" / "pool.py"
+    text = pool.read_text()
+    wrong = text.replace("first = (x[view] == best) & unclaimed", "first = x[view] == best")
+    assert wrong != text, "the mutant no longer applies: update all_tied_maxima to the new max_pool2d_backward"
+    pool.write_text(wrong)
+
+
+# student id -> (assignment, functions written right, edit, expected score, text the feedback must contain)
 STUDENTS = {
-    "ref1": (A1, ALL, None, 10, "all 10 cases agree"),
-    "untouched1": (A1, frozenset(), None, 0, "not written yet"),
-    "corr2donly": (A1, frozenset({"corr2d"}), None, 3, "corr2d is not written yet" and "convolve2d is not written yet"),
+    "corr2donly": (A1, frozenset({"corr2d"}), None, 3, "convolve2d is not written yet"),
     "flipped": (A1, ALL, flip_kernel, 5, "kernel flipped"),
     "nopackage": (A1, None, None, 0, "no cnnlib package of its own"),
     "cheater": (A1, frozenset(), cheat, 0, "Hidden tests for conv2d"),
-    "ref2": (A2, ALL, None, 10, "all"),
-    "untouched2": (A2, frozenset(), None, 0, "not written yet"),
+    "ties": (A6, ALL, all_tied_maxima, ASSIGNMENTS[A6].points - 3, "FIRST maximum"),
 }
+for _i, (_name, _a) in enumerate(ASSIGNMENTS.items(), 1):
+    STUDENTS[f"ref{_i}"] = (_name, ALL, None, _a.points, "agree with PyTorch")
+    STUDENTS[f"untouched{_i}"] = (_name, frozenset(), None, 0, "not written yet")
 
 
 @pytest.fixture(scope="module")

@@ -36,6 +36,21 @@ def same_dtype(**arrays: np.ndarray | None) -> np.dtype:
     return next(iter(dtypes.values()))
 
 
+def same_shape(**arrays: object) -> tuple[np.ndarray, ...]:
+    """Check that every argument is a floating array, all of one dtype and one shape.
+
+    Used by backward functions whose upstream gradient has the input's shape (dout and x of an
+    activation). Returns the arrays in the order given; raises ValueError naming each shape.
+    """
+    checked = {k: float_array(k, v) for k, v in arrays.items()}
+    same_dtype(**checked)
+    shapes = {k: v.shape for k, v in checked.items()}
+    if len(set(shapes.values())) > 1:
+        listed = " and ".join(f"{k} {s}" for k, s in shapes.items())
+        raise ValueError(f"{listed} must have the same shape")
+    return tuple(checked.values())
+
+
 def as_pair(name: str, value: int | Sequence[int], minimum: int) -> Pair:
     """Turn an int or an (h, w) pair into a pair of ints, each at least ``minimum``."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
@@ -74,11 +89,27 @@ def conv2d_args(
         )
     s = as_pair("stride", stride, 1)
     p = as_pair("padding", padding, 0)
-    for axis, (n, k, pad) in enumerate(zip(x.shape[2:], w.shape[2:], p)):
+    if min(x.shape[1:]) < 1 or min(w.shape) < 1:
+        raise ValueError(
+            f"x {x.shape} and w {w.shape} must have at least one channel, filter, row and column "
+            "(only the batch axis of x may be empty)"
+        )
+    window_fits(x.shape, w.shape[2:], p, f"w {w.shape}")
+    return x, w, b, s, p
+
+
+def window_fits(x_shape: tuple[int, ...], kernel: Pair, padding: Pair, what: str) -> None:
+    """Raise ValueError, naming the shapes, unless a kernel fits the padded (N, C, H, W) input.
+
+    kernel: (KH, KW); padding: (ph, pw) per side; what: how the kernel is named in the message,
+    e.g. "w (4, 3, 5, 5)" or "kernel_size (5, 5)".
+    """
+    if min(x_shape[2:]) < 1:
+        raise ValueError(f"x {x_shape} has an empty spatial axis; H and W must be at least 1")
+    for axis, (n, k, pad) in enumerate(zip(x_shape[2:], kernel, padding)):
         if k > n + 2 * pad:
             which = "height" if axis == 0 else "width"
             raise ValueError(
-                f"kernel {which} {k} (w {w.shape}) is larger than the padded input {which} "
-                f"{n} + 2*{pad} = {n + 2 * pad} (x {x.shape})"
+                f"kernel {which} {k} ({what}) is larger than the padded input {which} "
+                f"{n} + 2*{pad} = {n + 2 * pad} (x {x_shape})"
             )
-    return x, w, b, s, p

@@ -80,3 +80,97 @@ def receptive_field(kernel_sizes: Sequence[int], strides: Sequence[int] | None =
     y[0, 0, 0].backward()
     hit = torch.nonzero(x.grad[0, 0]).flatten()
     return int(hit.max() - hit.min() + 1)
+
+
+# ---------------------------------------------------------------- chapters 3 to 6
+
+def _vjp(fn, dout, *inputs) -> tuple[np.ndarray, ...]:
+    """Gradients of sum(fn(*inputs) * dout) with respect to each input, by autograd."""
+    ts = [tensor(a, True) for a in inputs]
+    fn(*ts).backward(tensor(dout))
+    return tuple(numpy(t.grad) for t in ts)
+
+
+def relu(x) -> np.ndarray:
+    return numpy(F.relu(tensor(x)))
+
+
+def leaky_relu(x, negative_slope=0.01) -> np.ndarray:
+    return numpy(F.leaky_relu(tensor(x), negative_slope))
+
+
+def sigmoid(x) -> np.ndarray:
+    return numpy(torch.sigmoid(tensor(x)))
+
+
+def tanh(x) -> np.ndarray:
+    return numpy(torch.tanh(tensor(x)))
+
+
+def relu_backward(dout, x) -> np.ndarray:
+    return _vjp(F.relu, dout, x)[0]
+
+
+def leaky_relu_backward(dout, x, negative_slope=0.01) -> np.ndarray:
+    return _vjp(lambda t: F.leaky_relu(t, negative_slope), dout, x)[0]
+
+
+def sigmoid_backward(dout, x) -> np.ndarray:
+    return _vjp(torch.sigmoid, dout, x)[0]
+
+
+def tanh_backward(dout, x) -> np.ndarray:
+    return _vjp(torch.tanh, dout, x)[0]
+
+
+def max_pool2d(x, kernel_size, stride=None) -> np.ndarray:
+    return numpy(F.max_pool2d(tensor(x), kernel_size, stride))
+
+
+def avg_pool2d(x, kernel_size, stride=None) -> np.ndarray:
+    return numpy(F.avg_pool2d(tensor(x), kernel_size, stride))
+
+
+def max_pool2d_backward(dout, x, kernel_size, stride=None) -> np.ndarray:
+    """On ties PyTorch's CPU kernel routes the gradient to the first maximum in row-major order.
+
+    Computed on the CPU: that is the documented tie rule, whereas CUDA kernels may pick another.
+    """
+    xt = torch.tensor(np.array(x, dtype=np.float64), requires_grad=True)
+    F.max_pool2d(xt, kernel_size, stride).backward(torch.tensor(np.array(dout, dtype=np.float64)))
+    return xt.grad.numpy()
+
+
+def avg_pool2d_backward(dout, x, kernel_size, stride=None) -> np.ndarray:
+    return _vjp(lambda t: F.avg_pool2d(t, kernel_size, stride), dout, x)[0]
+
+
+def linear(x, w, b=None) -> np.ndarray:
+    return numpy(F.linear(tensor(x), tensor(w), None if b is None else tensor(b)))
+
+
+def linear_backward(dout, x, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    b = np.zeros(np.shape(w)[0])
+    return _vjp(F.linear, dout, x, w, b)
+
+
+
+def softmax(z, axis=-1) -> np.ndarray:
+    return numpy(F.softmax(tensor(z), dim=axis))
+
+
+def log_softmax(z, axis=-1) -> np.ndarray:
+    return numpy(F.log_softmax(tensor(z), dim=axis))
+
+
+def _targets(targets) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(targets, dtype=np.int64), device=DEVICE)
+
+
+def cross_entropy(logits, targets) -> float:
+    return float(F.cross_entropy(tensor(logits), _targets(targets)))
+
+
+def cross_entropy_backward(logits, targets) -> np.ndarray:
+    t = _targets(targets)
+    return _vjp(lambda z: F.cross_entropy(z, t), 1.0, logits)[0]

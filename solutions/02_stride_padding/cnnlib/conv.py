@@ -4,7 +4,8 @@ Layouts follow PyTorch: x (N, C, H, W), w (F, C, KH, KW), b (F,), output (N, F, 
 Two implementations of the same operation:
 
 - ``conv2d_loops`` spells the formula out, one output value at a time (for reading, and slow);
-- ``conv2d`` gathers every window into one matrix (im2col) and does one matrix product.
+- ``conv2d`` gathers every window into one matrix (im2col) and does one matrix product
+  (a chunk of images at a time, so that the matrix stays small).
 
 Graded: ``corr2d``, ``convolve2d`` and ``conv2d`` (stride 1, no padding) in 01_convolution;
 ``conv2d`` with stride and padding in 02_stride_padding; ``conv2d_backward`` in chapter 6.
@@ -14,8 +15,9 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import as_pair, conv2d_args, float_array, same_dtype
+from ._validate import as_pair, conv2d_args, float_array, same_dtype, window_fits
 from .shapes import conv_output_size, pad2d
 
 IntOrPair = int | Sequence[int]
@@ -71,6 +73,7 @@ def im2col(x: np.ndarray, kernel_size: IntOrPair, stride: IntOrPair = 1, padding
     kh, kw = as_pair("kernel_size", kernel_size, 1)
     sh, sw = as_pair("stride", stride, 1)
     ph, pw = as_pair("padding", padding, 0)
+    window_fits(x.shape, (kh, kw), (ph, pw), f"kernel_size {(kh, kw)}")
     # YOUR CODE HERE
     raise NotImplementedError("im2col is not written yet: see its docstring in cnnlib/conv.py")
 
