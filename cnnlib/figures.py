@@ -352,3 +352,271 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
             raise ValueError(f"row {row!r} has {len(row)} cells, expected {len(headers)}")
         lines.append("| " + " | ".join(str(c) for c in row) + " |")
     return "\n".join(lines)
+
+
+# --- Chapters 3 to 6: pooling windows, flattening, dense layers, architectures, graphs ----------
+
+POOL_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+               "#bcbd22", "#17becf")
+
+
+def _pair(value: int | Sequence[int]) -> tuple[int, int]:
+    return (int(value), int(value)) if np.isscalar(value) else (int(value[0]), int(value[1]))
+
+
+def _plain_grid(ax: Axes, values: np.ndarray, fmt: str, fontsize: float | None, title: str | None) -> float:
+    """White cells with their values written in black, thin grey borders; returns the font size."""
+    values = np.asarray(values, dtype=float)
+    h, w = values.shape
+    ax.imshow(np.zeros((h, w)), cmap="Greys", vmin=0, vmax=1)
+    if fontsize is None:
+        fontsize = max(6.0, 13.0 - 0.6 * max(h, w))
+    for (r, c), v in np.ndenumerate(values):
+        ax.text(c, r, _fmt(v, fmt), ha="center", va="center", fontsize=fontsize, zorder=4)
+    ax.hlines(np.arange(-0.5, h + 0.5), -0.5, w - 0.5, color="0.6", linewidth=1)
+    ax.vlines(np.arange(-0.5, w + 0.5), -0.5, h - 0.5, color="0.6", linewidth=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=11)
+    return fontsize
+
+
+def pool_windows_grid(
+    ax: Axes,
+    values: np.ndarray,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    *,
+    windows: Sequence[tuple[int, int]] | None = None,
+    marks: Sequence[tuple[int, int]] = (),
+    tint: bool | None = None,
+    fmt: str = "{:g}",
+    fontsize: float | None = None,
+    title: str | None = None,
+) -> Axes:
+    """A 2-D input of a pooling layer with its windows drawn in POOL_COLORS.
+
+    The window of output (i, j) covers rows i*SH .. i*SH+KH-1 and columns j*SW .. j*SW+KW-1
+    (stride defaults to kernel_size). windows: the output cells whose windows are drawn (default
+    all, in row-major order, colour k for the k-th). tint: fill each window with a light version
+    of its colour (default: only when windows do not overlap); otherwise, and always, outline it.
+    marks: input cells (r, c) drawn in bold inside a black square, e.g. the maximum of each window
+    (found by the caller). Returns ax.
+    """
+    values = np.asarray(values, dtype=float)
+    kh, kw = _pair(kernel_size)
+    sh, sw = (kh, kw) if stride is None else _pair(stride)
+    ho, wo = (values.shape[0] - kh) // sh + 1, (values.shape[1] - kw) // sw + 1
+    if windows is None:
+        windows = [(i, j) for i in range(ho) for j in range(wo)]
+    if tint is None:
+        tint = sh >= kh and sw >= kw
+    size = _plain_grid(ax, values, fmt, fontsize, title)
+    for k, (i, j) in enumerate(windows):
+        color = POOL_COLORS[k % len(POOL_COLORS)]
+        r0, c0 = i * sh, j * sw
+        if tint:
+            ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), kw, kh, facecolor=color, alpha=0.28,
+                                   edgecolor="none", zorder=1))
+        inset = 0.0 if tint else 0.06 + 0.08 * (k % 3)
+        ax.add_patch(Rectangle((c0 - 0.5 + inset, r0 - 0.5 + inset), kw - 2 * inset, kh - 2 * inset,
+                               fill=False, edgecolor=color, linewidth=2.5, zorder=3))
+    for r, c in marks:
+        ax.add_patch(Rectangle((c - 0.36, r - 0.36), 0.72, 0.72, fill=False, edgecolor="black",
+                               linewidth=1.5, zorder=5))
+        for t in ax.texts:
+            if t.get_position() == (c, r):
+                t.set_fontweight("bold")
+                t.set_fontsize(size * 1.1)
+    return ax
+
+
+def pool_output_grid(ax: Axes, values: np.ndarray, *, cells: Sequence[tuple[int, int]] | None = None,
+                     fmt: str = "{:g}", fontsize: float | None = None, title: str | None = None) -> Axes:
+    """A pooling layer's output; the k-th of ``cells`` (default all, row-major) is tinted in
+    POOL_COLORS[k], the colour that pool_windows_grid gives its window."""
+    values = np.asarray(values, dtype=float)
+    _plain_grid(ax, values, fmt, fontsize, title)
+    if cells is None:
+        cells = list(np.ndindex(*values.shape))
+    for k, (r, c) in enumerate(cells):
+        ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=POOL_COLORS[k % len(POOL_COLORS)],
+                               alpha=0.28, edgecolor="none", zorder=1))
+    return ax
+
+
+def pooling_figure(
+    x: np.ndarray,
+    out: np.ndarray,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    *,
+    windows: Sequence[tuple[int, int]] | None = None,
+    marks: Sequence[tuple[int, int]] = (),
+    label: str = "max pooling",
+    fmt: str = "{:g}",
+    titles: Sequence[str] = ("input", "output"),
+    cell: float = 0.75,
+) -> Figure:
+    """Input with coloured windows, an arrow labelled ``label``, and the output (computed by the
+    caller) with each cell in its window's colour. windows: the output cells whose windows are
+    drawn (default all); marks: input cells to draw in bold. Returns a figure with 2 axes."""
+    x, out = np.asarray(x, dtype=float), np.asarray(out, dtype=float)
+    h = max(x.shape[0], out.shape[0])
+    fig, axes = plt.subplots(1, 2, figsize=(cell * (x.shape[1] + out.shape[1]) + 2.6, cell * h + 0.9),
+                             gridspec_kw=dict(width_ratios=[x.shape[1], out.shape[1]], wspace=0.6))
+    pool_windows_grid(axes[0], x, kernel_size, stride, windows=windows, marks=marks, fmt=fmt, title=titles[0])
+    pool_output_grid(axes[1], out, cells=windows, fmt=fmt, title=titles[1])
+    axes[1].set_ylim(x.shape[0] - 0.5 - (x.shape[0] - out.shape[0]) / 2, -0.5 - (x.shape[0] - out.shape[0]) / 2)
+    left, right = axes[0].get_position(), axes[1].get_position()
+    y = (left.y0 + left.y1) / 2
+    fig.add_artist(FancyArrowPatch((left.x1 + 0.01, y), (right.x0 - 0.01, y), transform=fig.transFigure,
+                                   arrowstyle="-|>", mutation_scale=18, color="0.3"))
+    fig.text((left.x1 + right.x0) / 2, y + 0.04, label, ha="center", va="bottom", fontsize=10)
+    return fig
+
+
+def flatten_figure(x: np.ndarray, fmt: str = "{:g}", cell: float = 0.6) -> Figure:
+    """A small (C, H, W) array drawn as C grids, and its flattened vector (C order) below them.
+
+    Every cell of channel c is tinted in POOL_COLORS[c]; the vector's cells carry their index.
+    Returns a figure with C + 1 axes (the channels, then the vector).
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 3:
+        raise ValueError(f"x must be (C, H, W), got shape {x.shape}")
+    c, h, w = x.shape
+    n = x.size
+    fig = plt.figure(figsize=(max(cell * n, 1.4 * cell * c * (w + 1)) + 0.4, cell * (h + 1) + 2.2))
+    grid = fig.add_gridspec(2, c, height_ratios=[h + 1.2, 2.2], hspace=0.35)
+    flat = x.reshape(-1)
+    for ch in range(c):
+        ax = fig.add_subplot(grid[0, ch])
+        _plain_grid(ax, x[ch], fmt, None, f"channel {ch}")
+        ax.add_patch(Rectangle((-0.5, -0.5), w, h, facecolor=POOL_COLORS[ch % len(POOL_COLORS)], alpha=0.28,
+                               edgecolor="none", zorder=1))
+    ax = fig.add_subplot(grid[1, :])
+    _plain_grid(ax, flat[None, :], fmt, 10.0, f"flattened: a vector of {c}\N{MULTIPLICATION SIGN}{h}"
+                f"\N{MULTIPLICATION SIGN}{w} = {n} values")
+    for k in range(n):
+        ax.add_patch(Rectangle((k - 0.5, -0.5), 1, 1, facecolor=POOL_COLORS[(k // (h * w)) % len(POOL_COLORS)],
+                               alpha=0.28, edgecolor="none", zorder=1))
+        ax.text(k, 0.75, str(k), ha="center", va="center", fontsize=8, color="0.35")
+    ax.set_ylim(1.1, -0.5)
+    return fig
+
+
+def dense_layer_diagram(n_in: int, n_out: int, in_labels: Sequence[str] | None = None,
+                        out_labels: Sequence[str] | None = None) -> Figure:
+    """A fully connected layer: n_in input nodes (left), each wired to every one of n_out output
+    nodes (right). The edges into output 0 are drawn in colour and one is labelled w_{1,1}.
+    Returns a figure with one axis whose title counts the weights and biases."""
+    fig, ax = plt.subplots(figsize=(6.5, 0.55 * max(n_in, n_out) + 1.0))
+    y_in = np.linspace(n_in - 1, 0, n_in) - (n_in - 1) / 2
+    y_out = np.linspace(n_out - 1, 0, n_out) * (n_in - 1) / max(n_out - 1, 1) - (n_in - 1) / 2 \
+        if n_out > 1 else np.zeros(1)
+    x_in, x_out = 0.0, 4.0
+    for j in range(n_out):
+        for i in range(n_in):
+            color, lw = (WINDOW_COLORS[0], 1.6) if j == 0 else ("0.7", 0.9)
+            ax.plot([x_in, x_out], [y_in[i], y_out[j]], color=color, linewidth=lw, zorder=1)
+    ax.text(x_in + 1.2, y_in[0] + 0.12, r"$w_{1,1}$", color=WINDOW_COLORS[0], fontsize=10)
+    in_labels = in_labels or [f"$x_{{{i + 1}}}$" for i in range(n_in)]
+    out_labels = out_labels or [f"$y_{{{j + 1}}}$" for j in range(n_out)]
+    for xs, ys, labels, face in ((x_in, y_in, in_labels, "#deebf7"), (x_out, y_out, out_labels, "#c7e9c0")):
+        for y, text in zip(ys, labels):
+            ax.add_patch(Circle((xs, y), 0.3, facecolor=face, edgecolor="black", zorder=2))
+            ax.text(xs, y, text, ha="center", va="center", fontsize=10, zorder=3)
+    ax.text(x_out + 0.5, y_out[0], r"$= f\,(w_1 \cdot x + b_1)$", va="center", fontsize=10)
+    ax.set_xlim(-0.6, 7.0)
+    ax.set_ylim(min(y_in.min(), y_out.min()) - 0.6, max(y_in.max(), y_out.max()) + 0.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(f"{n_in} inputs, {n_out} outputs: {n_in * n_out} weights + {n_out} biases", fontsize=10)
+    return fig
+
+
+def architecture_figure(stages: Sequence[tuple[str, tuple[int, ...]]], ops: Sequence[str],
+                        height: float = 3.4) -> Figure:
+    """A network drawn as its sequence of activations, with the operation between each pair.
+
+    stages: (label, shape) with shape (C, H, W) for feature maps (drawn as a stack of up to 8
+    squares of side proportional to H) or (D,) for vectors (a bar of height proportional to
+    log D); ops: len(stages) - 1 operation names written over the arrows. Returns one axis.
+    """
+    if len(ops) != len(stages) - 1:
+        raise ValueError(f"{len(stages)} stages need {len(ops)} + 1 = {len(stages) - 1} operations, got {len(ops)}")
+    biggest = max(s[1] for _, s in stages if len(s) == 3) if any(len(s) == 3 for _, s in stages) else 1
+    gap = 1.45
+    fig, ax = plt.subplots(figsize=(1.75 * len(stages) + 0.5, height))
+    x = 0.0
+    centres = []
+    for k, (label, shape) in enumerate(stages):
+        color = POOL_COLORS[k % len(POOL_COLORS)]
+        if len(shape) == 3:
+            c, h, w = shape
+            side = 0.35 + 1.45 * h / biggest
+            layers = min(c, 8)
+            step = 0.06
+            for layer in range(layers - 1, -1, -1):
+                ax.add_patch(Rectangle((x + layer * step, -side / 2 + layer * step), side * w / h, side,
+                                       facecolor=color, alpha=0.35, edgecolor=color, linewidth=1))
+            width = side * w / h + (layers - 1) * step
+            text = f"{h}\N{MULTIPLICATION SIGN}{w}\N{MULTIPLICATION SIGN}{c}"
+        elif len(shape) == 1:
+            side = 0.3 + 0.25 * np.log10(max(shape[0], 1))
+            ax.add_patch(Rectangle((x, -side / 2), 0.14, side, facecolor=color, alpha=0.5, edgecolor=color))
+            width = 0.14
+            text = f"{shape[0]}"
+        else:
+            raise ValueError(f"stage {label!r}: shape must be (C, H, W) or (D,), got {shape}")
+        ax.text(x + width / 2, -1.1, text, ha="center", va="top", fontsize=9)
+        ax.text(x + width / 2, 1.05, label, ha="center", va="bottom", fontsize=9)
+        centres.append((x, x + width))
+        x += width + gap
+    for k, op in enumerate(ops):
+        start, end = centres[k][1] + 0.08, centres[k + 1][0] - 0.08
+        ax.annotate("", xy=(end, 0), xytext=(start, 0), arrowprops=dict(arrowstyle="->", color="0.3"))
+        ax.text((start + end) / 2, 0.08, op, ha="center", va="bottom", fontsize=8, color="0.2")
+    ax.set_xlim(-0.3, x - gap + 0.3)
+    ax.set_ylim(-1.6, 1.5)
+    ax.axis("off")
+    return fig
+
+
+def computation_graph(
+    nodes: dict[str, tuple[float, float, str]],
+    edges: Sequence[tuple[str, str]],
+    ops: Sequence[str] = (),
+    grads: dict[str, str] | None = None,
+    size: tuple[float, float] = (14.0, 3.0),
+) -> Figure:
+    """A computational graph, with the forward values in the nodes and the gradients below them.
+
+    nodes: name -> (x, y, label); names listed in ``ops`` are drawn as circles (operations), the
+    others as rounded boxes (values), each sized to its label. edges: (source, target) arrows.
+    grads: name -> text written in red below that node (the gradient of the loss with respect to
+    it, computed by the caller). Returns a figure with one axis.
+    """
+    fig, ax = plt.subplots(figsize=size)
+    texts = {}
+    for name, (x, y, label) in nodes.items():
+        is_op = name in ops
+        texts[name] = ax.text(x, y, label, ha="center", va="center", fontsize=10, zorder=3,
+                              bbox=dict(boxstyle="circle,pad=0.25" if is_op else "round,pad=0.35",
+                                        facecolor="#fdd0a2" if is_op else "#deebf7", edgecolor="black"))
+        if grads and name in grads:
+            ax.text(x, y - 0.42, grads[name], ha="center", va="top", fontsize=9, color=WINDOW_COLORS[0])
+    for src, dst in edges:
+        ax.annotate("", xy=nodes[dst][:2], xytext=nodes[src][:2], zorder=4,
+                    arrowprops=dict(arrowstyle="-|>", color="0.35", mutation_scale=14, shrinkA=3, shrinkB=3,
+                                    patchA=texts[src].get_bbox_patch(), patchB=texts[dst].get_bbox_patch()))
+    xs = [v[0] for v in nodes.values()]
+    ys = [v[1] for v in nodes.values()]
+    ax.set_xlim(min(xs) - 1.0, max(xs) + 1.0)
+    ax.set_ylim(min(ys) - 1.3, max(ys) + 0.6)
+    ax.axis("off")
+    return fig

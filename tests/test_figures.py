@@ -124,3 +124,97 @@ def test_markdown_table():
     assert table.splitlines() == ["| n | k |", "|---|---|", "| 5 | 3 |", "| 7 | 3 |"]
     with pytest.raises(ValueError):
         figures.markdown_table(["n", "k"], [[1]])
+
+
+# --- helpers of chapters 3 to 6 -------------------------------------------------------------------
+
+POOL_IN = np.array([[1.0, 3.0, 2.0, 1.0], [4.0, 6.0, 5.0, 0.0], [3.0, 1.0, 1.0, 2.0], [0.0, 2.0, 7.0, 3.0]])
+POOL_OUT = np.array([[6.0, 5.0], [3.0, 7.0]])
+
+
+def _filled(ax):
+    return [p for p in ax.patches if p.get_fill()]
+
+
+def _outlined(ax):
+    return [p for p in ax.patches if not p.get_fill()]
+
+
+def test_pool_windows_grid_tints_and_outlines_each_window():
+    fig, ax = plt.subplots()
+    figures.pool_windows_grid(ax, POOL_IN, 2, marks=[(1, 1), (3, 2)])
+    assert len(_texts(ax)) == POOL_IN.size
+    assert len(_filled(ax)) == 4                       # one tint per window
+    assert len(_outlined(ax)) == 4 + 2                 # window outlines and the two marks
+    bold = [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"]
+    assert sorted(bold) == ["6", "7"]
+    tints = {p.get_facecolor()[:3] for p in _filled(ax)}
+    assert len(tints) == 4                             # a different colour for each window
+
+
+def test_pool_windows_grid_overlapping_windows_are_outlined_only():
+    fig, ax = plt.subplots()
+    x = np.arange(49.0).reshape(7, 7)
+    figures.pool_windows_grid(ax, x, 3, 2)
+    assert not _filled(ax)
+    assert len(_outlined(ax)) == 9                     # a 3x3 output: nine windows
+    fig, ax = plt.subplots()
+    figures.pool_windows_grid(ax, x, 3, 2, windows=[(0, 0), (1, 1)])
+    (first, second) = _outlined(ax)
+    assert first.get_xy()[0] < second.get_xy()[0]      # the second window starts two columns right
+
+
+def test_pool_output_grid_and_pooling_figure():
+    fig, ax = plt.subplots()
+    figures.pool_output_grid(ax, POOL_OUT, cells=[(0, 0), (1, 1)])
+    assert len(_filled(ax)) == 2
+    assert "7" in _texts(ax)
+    fig = figures.pooling_figure(POOL_IN, POOL_OUT, 2, marks=[(1, 1)], label="max", titles=("in", "out"))
+    assert len(fig.axes) == 2
+    assert [ax.get_title() for ax in fig.axes] == ["in", "out"]
+    assert "max" in [t.get_text() for t in fig.texts]
+
+
+def test_flatten_figure_lays_out_channels_then_vector():
+    x = np.arange(12.0).reshape(2, 2, 3)
+    fig = figures.flatten_figure(x)
+    assert len(fig.axes) == 2 + 1
+    vector = fig.axes[-1]
+    values = [t.get_text() for t in vector.texts][:12]
+    assert values == [str(i) for i in range(12)]       # C order: channel 0 first
+    assert "12 values" in vector.get_title()
+    with pytest.raises(ValueError):
+        figures.flatten_figure(np.zeros((3, 3)))
+
+
+def test_dense_layer_diagram_counts_parameters():
+    fig = figures.dense_layer_diagram(4, 3)
+    ax = fig.axes[0]
+    assert ax.get_title() == "4 inputs, 3 outputs: 12 weights + 3 biases"
+    assert len(ax.lines) == 12                         # one edge per weight
+    assert len([p for p in ax.patches if isinstance(p, matplotlib.patches.Circle)]) == 7
+
+
+def test_architecture_figure_labels_shapes():
+    stages = [("input", (1, 28, 28)), ("conv", (6, 24, 24)), ("flatten", (3456,)), ("dense", (10,))]
+    fig = figures.architecture_figure(stages, ["conv", "flatten", "dense"])
+    texts = _texts(fig.axes[0])
+    for expected in ("28×28×1", "24×24×6", "3456", "10", "input", "dense"):
+        assert expected in texts
+    with pytest.raises(ValueError):
+        figures.architecture_figure(stages, ["conv"])
+    with pytest.raises(ValueError):
+        figures.architecture_figure([("bad", (2, 3))], [])
+
+
+def test_computation_graph_draws_nodes_gradients_and_arrows():
+    nodes = {"x": (0, 0, "x"), "f": (2, 0, "f"), "y": (4, 0, "y")}
+    fig = figures.computation_graph(nodes, [("x", "f"), ("f", "y")], ops=["f"], grads={"x": "dx", "y": "1"})
+    ax = fig.axes[0]
+    arrows = [t for t in ax.texts if isinstance(t, matplotlib.text.Annotation)]
+    labels = [t.get_text() for t in ax.texts if not isinstance(t, matplotlib.text.Annotation)]
+    assert len(arrows) == 2
+    assert sorted(labels) == sorted(["x", "f", "y", "dx", "1"])
+    circles = [t for t in ax.texts if t.get_bbox_patch() is not None
+               and t.get_bbox_patch().get_boxstyle().__class__.__name__ == "Circle"]
+    assert [t.get_text() for t in circles] == ["f"]
