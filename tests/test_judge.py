@@ -7,11 +7,10 @@ import pytest
 
 from cnngrader import judge as judge_mod
 from cnngrader.assignments import ASSIGNMENTS
-from cnngrader.stubs import write_student_package
+from cnngrader.stubs import solution_functions, write_student_package
 
 CHECKS = sorted({t.check for a in ASSIGNMENTS.values() for t in a.tasks})
-EVERYTHING = frozenset({"corr2d", "convolve2d", "conv2d", "conv_output_size", "pad2d", "receptive_field",
-                        "im2col", "conv2d_loops", "conv2d_backward"})
+EVERYTHING = solution_functions()
 
 
 def submission(tmp_path: Path, keep=EVERYTHING, replace: dict[str, tuple[str, str]] | None = None) -> Path:
