@@ -29,7 +29,7 @@ student-dist: $(READY)
 	$(BIN)/python -m cnngrader student-dist dist/student
 
 bench: $(READY)
-	$(BIN)/python benchmarks/bench_conv.py
+	$(BIN)/python benchmarks/bench.py
 
 clean:
 	rm -rf _build dist .pytest_cache .hypothesis

@@ -1,21 +1,29 @@
-"""How fast is cnnlib's NumPy convolution next to PyTorch's on the CPU?
+"""How fast is cnnlib's NumPy code next to PyTorch's on the CPU?
 
-    python benchmarks/bench_conv.py              # the full table (about a minute)
-    python benchmarks/bench_conv.py --quick      # small shapes, few repeats: a smoke test
-    python benchmarks/bench_conv.py --threads 2  # BLAS and torch limited to 2 threads
+    python benchmarks/bench.py              # the full table (about two minutes)
+    python benchmarks/bench.py --quick      # small shapes, few repeats: a smoke test
+    python benchmarks/bench.py --threads 2  # BLAS and torch limited to 2 threads
 
-Prints, for conv2d forward and backward (dx, dw, db together), in float32 and float64, the
-median time of cnnlib and of torch and their ratio cnnlib / torch, with PASS or MISS against
-the course's targets: float32 forward <= 4x, float32 backward <= 3x, float64 <= 1x.
+Prints the median time of cnnlib and of torch and their ratio cnnlib / torch, with PASS or MISS
+against the course's targets, for
+- conv2d forward and backward (dx, dw, db together), float32 and float64: float32 forward <= 4x,
+  float32 backward <= 3x, float64 <= 1x;
+- max_pool2d forward and backward, 2x2 stride 2 and 3x3 stride 2 (overlapping), float32:
+  forward <= 2x, backward <= 15x;
+- one training step of a small network (LeNet-like on 28x28: forward, cross-entropy, backward
+  through every layer), float32: <= 4x.
 
 How it measures (see benchmarks/README.md):
 - torch runs on the CPU with as many threads as NumPy's BLAS (torch.set_num_threads), so
   that neither side gets more cores than the other; --threads N sets both before NumPy loads.
-- Forward is torch.nn.functional.conv2d; backward is torch.ops.aten.convolution_backward with
-  output_mask (True, True, True), the kernel that autograd's ConvolutionBackward0 calls, without
-  building a graph (so torch's time is not inflated by autograd bookkeeping).
-- Both sides get the same arrays (torch.from_numpy shares memory). Results are compared
-  first, so a wrong implementation cannot post a time.
+- Backward rows time the ATen kernel that autograd's node calls, without building a graph:
+  conv is torch.ops.aten.convolution_backward with output_mask (True, True, True); max-pool is
+  torch.ops.aten.max_pool2d_with_indices_backward, given the indices that torch's forward saved
+  (cnnlib's backward takes the forward input and finds the maxima again: that is part of its time).
+  The network step is autograd end to end on both sides (torch: nn.Sequential, F.cross_entropy,
+  loss.backward(); cnnlib: Sequential.forward, cross_entropy, Sequential.backward).
+- Both sides get the same arrays (torch.from_numpy shares memory; the networks share their
+  parameters' values). Results are compared first, so a wrong implementation cannot post a time.
 - Interleaved: each round times a block of torch calls and a block of cnnlib calls, in
   alternating order; the ratio is of the medians over all rounds, so that a slow spell of the
   machine hits both sides. Each block starts with one untimed call and follows a pause (0.3 s):
@@ -40,6 +48,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--calls", type=int, default=None, help="timed calls per block")
     ap.add_argument("--pause", type=float, default=0.3, help="seconds between blocks (default 0.3)")
     ap.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
+    ap.add_argument("--only", default=None, metavar="TEXT",
+                    help="only the rows whose case contains TEXT (e.g. conv, max_pool, LeNet)")
     return ap.parse_args(argv)
 
 
@@ -56,15 +66,20 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, installed or not
-from cnnlib import conv2d, conv2d_backward  # noqa: E402
+from cnnlib import (Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, conv2d, conv2d_backward,  # noqa: E402
+                    cross_entropy, cross_entropy_backward, max_pool2d, max_pool2d_backward)
 
-TARGETS = {("forward", "float32"): 4.0, ("backward", "float32"): 3.0,
-           ("forward", "float64"): 1.0, ("backward", "float64"): 1.0}
+# (what, op, dtype) -> the largest acceptable ratio cnnlib time / torch time
+TARGETS = {("conv", "forward", "float32"): 4.0, ("conv", "backward", "float32"): 3.0,
+           ("conv", "forward", "float64"): 1.0, ("conv", "backward", "float64"): 1.0,
+           ("pool", "forward", "float32"): 2.0, ("pool", "backward", "float32"): 15.0,
+           ("net", "step", "float32"): 4.0}
 
 
 # ---------------------------------------------------------------- the machine
@@ -132,31 +147,7 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-# ---------------------------------------------------------------- the measurements
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    n: int
-    c: int
-    h: int
-    w: int
-    f: int
-    k: int
-    stride: int
-    padding: int
-
-
-FULL = [
-    Case("3x3 s1 p1", 32, 16, 32, 32, 32, 3, 1, 1),
-    Case("3x3 s2 p1", 32, 16, 32, 32, 32, 3, 2, 1),
-    Case("5x5 s2 p2", 32, 16, 32, 32, 32, 5, 2, 2),
-]
-QUICK = [
-    Case("3x3 s1 p1 (quick)", 4, 3, 12, 10, 5, 3, 1, 1),
-    Case("5x5 s2 p2 (quick)", 2, 2, 9, 11, 3, 5, 2, 2),
-]
-
+# ---------------------------------------------------------------- timing
 
 def _block(fn, calls: int) -> list[float]:
     """Seconds per call of ``calls`` calls, after one untimed call (it pays for waking threads up)."""
@@ -186,70 +177,239 @@ def side_by_side(ours, theirs, rounds: int, calls: int, pause: float) -> tuple[f
     return statistics.median(t_ours), statistics.median(t_theirs)
 
 
-def problems(case: Case, dtype: np.dtype, seed: int = 0):
-    rng = np.random.default_rng(seed)
+def _agree(got, want, dtype, what: str) -> None:
+    """Stop the script if cnnlib's result differs from torch's (float32 rtol 1e-3, float64 1e-9)."""
+    tol = 1e-3 if np.dtype(dtype) == np.float32 else 1e-9
+    want = np.asarray(want)
+    scale = max(1.0, float(np.abs(want).max(initial=0.0)))
+    if np.shape(got) != want.shape or not np.allclose(got, want, rtol=tol, atol=tol * scale):
+        raise SystemExit(f"cnnlib disagrees with torch: {what}")
+
+
+@dataclass(frozen=True)
+class Bench:
+    """One row of the table: cnnlib's and torch's version of one operation on the same data."""
+    what: str  # "conv", "pool" or "net": picks the target
+    case: str
+    dtype: str
+    op: str
+    ours: Callable[[], object]
+    theirs: Callable[[], object]
+
+
+# ---------------------------------------------------------------- conv2d
+
+@dataclass(frozen=True)
+class ConvCase:
+    name: str
+    n: int
+    c: int
+    h: int
+    w: int
+    f: int
+    k: int
+    stride: int
+    padding: int
+
+
+CONV_FULL = [
+    ConvCase("3x3 s1 p1", 32, 16, 32, 32, 32, 3, 1, 1),
+    ConvCase("3x3 s2 p1", 32, 16, 32, 32, 32, 3, 2, 1),
+    ConvCase("5x5 s2 p2", 32, 16, 32, 32, 32, 5, 2, 2),
+]
+CONV_QUICK = [
+    ConvCase("3x3 s1 p1 (quick)", 4, 3, 12, 10, 5, 3, 1, 1),
+    ConvCase("5x5 s2 p2 (quick)", 2, 2, 9, 11, 3, 5, 2, 2),
+]
+
+
+def conv_benches(case: ConvCase, dtype) -> list[Bench]:
+    rng = np.random.default_rng(0)
     x = rng.standard_normal((case.n, case.c, case.h, case.w)).astype(dtype)
     w = rng.standard_normal((case.f, case.c, case.k, case.k)).astype(dtype)
     b = rng.standard_normal(case.f).astype(dtype)
-    out = conv2d(x, w, b, case.stride, case.padding)
-    dout = rng.standard_normal(out.shape).astype(dtype)
-    return x, w, b, dout
+    dout = rng.standard_normal(conv2d(x, w, b, case.stride, case.padding).shape).astype(dtype)
+    xt, wt, bt, dt = (torch.from_numpy(a) for a in (x, w, b, dout))
+    s, p = [case.stride] * 2, [case.padding] * 2
+
+    def ours_fwd():
+        return conv2d(x, w, b, case.stride, case.padding)
+
+    def torch_fwd():
+        return torch.nn.functional.conv2d(xt, wt, bt, stride=s, padding=p)
+
+    def ours_bwd():
+        return conv2d_backward(dout, x, w, case.stride, case.padding)
+
+    def torch_bwd():
+        return torch.ops.aten.convolution_backward(dt, xt, wt, [case.f], s, p, [1, 1], False, [0, 0], 1,
+                                                   [True, True, True])
+
+    name = f"conv {case.name}"
+    _agree(ours_fwd(), torch_fwd().numpy(), dtype, f"conv2d {case.name} {np.dtype(dtype)}")
+    for got, want in zip(ours_bwd(), torch_bwd()):
+        _agree(got, want.numpy(), dtype, f"conv2d_backward {case.name} {np.dtype(dtype)}")
+    dt_name = np.dtype(dtype).name
+    return [Bench("conv", name, dt_name, "forward", ours_fwd, torch_fwd),
+            Bench("conv", name, dt_name, "backward", ours_bwd, torch_bwd)]
 
 
-def run(cases: list[Case], rounds: int, calls: int, pause: float) -> list[dict]:
-    rows = []
-    for dtype in (np.float32, np.float64):
-        for case in cases:
-            x, w, b, dout = problems(case, dtype)
-            xt, wt, bt, dt = (torch.from_numpy(a) for a in (x, w, b, dout))
-            s, p = [case.stride] * 2, [case.padding] * 2
+# ---------------------------------------------------------------- max_pool2d
 
-            def ours_fwd():
-                return conv2d(x, w, b, case.stride, case.padding)
-
-            def torch_fwd():
-                return torch.nn.functional.conv2d(xt, wt, bt, stride=s, padding=p)
-
-            def ours_bwd():
-                return conv2d_backward(dout, x, w, case.stride, case.padding)
-
-            def torch_bwd():
-                return torch.ops.aten.convolution_backward(
-                    dt, xt, wt, [case.f], s, p, [1, 1], False, [0, 0], 1, [True, True, True])
-
-            tol = dict(rtol=1e-3, atol=1e-3) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-9)
-            scale = lambda a: max(1.0, float(np.abs(a).max()))  # noqa: E731
-            want = torch_fwd().numpy()
-            if not np.allclose(ours_fwd(), want, rtol=tol["rtol"], atol=tol["atol"] * scale(want)):
-                raise SystemExit(f"cnnlib.conv2d disagrees with torch on {case.name} {np.dtype(dtype)}")
-            for got, ref in zip(ours_bwd(), torch_bwd()):
-                ref = ref.numpy()
-                if not np.allclose(got, ref, rtol=tol["rtol"], atol=tol["atol"] * scale(ref)):
-                    raise SystemExit(f"cnnlib.conv2d_backward disagrees with torch on {case.name} {np.dtype(dtype)}")
-
-            for op, ours, theirs in (("forward", ours_fwd, torch_fwd), ("backward", ours_bwd, torch_bwd)):
-                t_ours, t_torch = side_by_side(ours, theirs, rounds, calls, pause)
-                ratio = t_ours / t_torch
-                target = TARGETS[(op, np.dtype(dtype).name)]
-                rows.append(dict(case=case.name, dtype=np.dtype(dtype).name, op=op, torch_ms=t_torch * 1e3,
-                                 cnnlib_ms=t_ours * 1e3, ratio=ratio, target=target,
-                                 verdict="PASS" if ratio <= target else "MISS"))
-                print(_row(rows[-1]), flush=True)
-    return rows
+@dataclass(frozen=True)
+class PoolCase:
+    name: str
+    n: int
+    c: int
+    h: int
+    w: int
+    k: int
+    stride: int
 
 
-HEADER = f"{'case':<18} {'dtype':<8} {'op':<9} {'torch ms':>9} {'cnnlib ms':>10} {'ratio':>7} {'target':>7}  verdict"
+POOL_FULL = [
+    PoolCase("2x2 s2", 32, 32, 32, 32, 2, 2),
+    PoolCase("3x3 s2", 32, 32, 32, 32, 3, 2),
+]
+POOL_QUICK = [
+    PoolCase("2x2 s2 (quick)", 2, 3, 8, 10, 2, 2),
+    PoolCase("3x3 s2 (quick)", 2, 3, 9, 7, 3, 2),
+]
+
+
+def pool_benches(case: PoolCase, dtype) -> list[Bench]:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((case.n, case.c, case.h, case.w)).astype(dtype)
+    xt = torch.from_numpy(x)
+    k, s = [case.k] * 2, [case.stride] * 2
+    out_t, indices = torch.ops.aten.max_pool2d_with_indices(xt, k, s)
+    dout = rng.standard_normal(tuple(out_t.shape)).astype(dtype)
+    dt = torch.from_numpy(dout)
+
+    def ours_fwd():
+        return max_pool2d(x, case.k, case.stride)
+
+    def torch_fwd():
+        return torch.nn.functional.max_pool2d(xt, k, s)
+
+    def ours_bwd():
+        return max_pool2d_backward(dout, x, case.k, case.stride)
+
+    def torch_bwd():
+        return torch.ops.aten.max_pool2d_with_indices_backward(dt, xt, k, s, [0, 0], [1, 1], False, indices)
+
+    name = f"max_pool {case.name}"
+    _agree(ours_fwd(), torch_fwd().numpy(), dtype, f"max_pool2d {case.name}")
+    _agree(ours_bwd(), torch_bwd().numpy(), dtype, f"max_pool2d_backward {case.name}")
+    dt_name = np.dtype(dtype).name
+    return [Bench("pool", name, dt_name, "forward", ours_fwd, torch_fwd),
+            Bench("pool", name, dt_name, "backward", ours_bwd, torch_bwd)]
+
+
+# ---------------------------------------------------------------- a training step of a small network
+
+def lenet(dtype, seed: int = 0) -> Sequential:
+    """LeNet-like for 28x28 inputs: 28 -conv5-> 24 -pool-> 12 -conv5-> 8 -pool-> 4, 16*4*4 = 256 features."""
+    rng = np.random.default_rng(seed)
+    return Sequential(
+        Conv2d(1, 6, 5, rng=rng, dtype=dtype), ReLU(), MaxPool2d(2),
+        Conv2d(6, 16, 5, rng=rng, dtype=dtype), ReLU(), MaxPool2d(2),
+        Flatten(),
+        Linear(256, 120, rng=rng, dtype=dtype), ReLU(),
+        Linear(120, 84, rng=rng, dtype=dtype), ReLU(),
+        Linear(84, 10, rng=rng, dtype=dtype),
+    )
+
+
+def torch_lenet(net: Sequential) -> torch.nn.Sequential:
+    """The same network in torch.nn, with a copy of net's parameters (same state_dict keys)."""
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(256, 120), nn.ReLU(),
+        nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, 10),
+    )
+    dtype = next(v for _, v, _ in net.parameters()).dtype
+    model.to(torch.float32 if dtype == np.float32 else torch.float64)
+    model.load_state_dict({name: torch.from_numpy(v.copy()) for name, v, _ in net.parameters()})
+    return model
+
+
+def net_benches(batch: int, dtype) -> list[Bench]:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((batch, 1, 28, 28)).astype(dtype)
+    y = rng.integers(0, 10, batch)
+    net = lenet(dtype)
+    model = torch_lenet(net)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def ours_step():
+        logits = net.forward(x)
+        loss = cross_entropy(logits, y)
+        net.backward(cross_entropy_backward(logits, y))
+        return loss
+
+    def torch_step():
+        for p in model.parameters():
+            p.grad = None
+        loss = torch.nn.functional.cross_entropy(model(xt), yt)
+        loss.backward()
+        return loss
+
+    _agree(ours_step(), torch_step().item(), dtype, "network loss")
+    grads = dict(model.named_parameters())
+    for name, _, g in net.parameters():
+        _agree(g, grads[name].grad.numpy(), dtype, f"network gradient of {name}")
+    return [Bench("net", f"LeNet-like N={batch}", np.dtype(dtype).name, "step", ours_step, torch_step)]
+
+
+# ---------------------------------------------------------------- the table
+
+HEADER = (f"{'case':<24} {'dtype':<8} {'op':<9} {'torch ms':>9} {'cnnlib ms':>10} {'ratio':>7} {'target':>7}"
+          "  verdict")
 
 
 def _row(r: dict) -> str:
-    return (f"{r['case']:<18} {r['dtype']:<8} {r['op']:<9} {r['torch_ms']:>9.3f} {r['cnnlib_ms']:>10.3f} "
+    return (f"{r['case']:<24} {r['dtype']:<8} {r['op']:<9} {r['torch_ms']:>9.3f} {r['cnnlib_ms']:>10.3f} "
             f"{r['ratio']:>6.2f}x {'<= ' + format(r['target'], 'g') + 'x':>7}  {r['verdict']}")
+
+
+def benches(quick: bool, only: str | None = None):
+    """The rows whose case name contains ``only`` (all by default), built lazily: each builder
+    checks its results against torch first."""
+    def wanted(name: str) -> bool:
+        return only is None or only in name
+
+    for dtype in (np.float32, np.float64):
+        for case in CONV_QUICK if quick else CONV_FULL:
+            if wanted(f"conv {case.name}"):
+                yield from conv_benches(case, dtype)
+    for case in POOL_QUICK if quick else POOL_FULL:
+        if wanted(f"max_pool {case.name}"):
+            yield from pool_benches(case, np.float32)
+    batch = 4 if quick else 128
+    if wanted(f"LeNet-like N={batch}"):
+        yield from net_benches(batch, np.float32)
+
+
+def run(quick: bool, rounds: int, calls: int, pause: float) -> list[dict]:
+    rows = []
+    for b in benches(quick, ARGS.only):
+        t_ours, t_torch = side_by_side(b.ours, b.theirs, rounds, calls, pause)
+        ratio = t_ours / t_torch
+        target = TARGETS[(b.what, b.op, b.dtype)]
+        rows.append(dict(case=b.case, dtype=b.dtype, op=b.op, torch_ms=t_torch * 1e3, cnnlib_ms=t_ours * 1e3,
+                         ratio=ratio, target=target, verdict="PASS" if ratio <= target else "MISS"))
+        print(_row(rows[-1]), flush=True)
+    return rows
 
 
 def main() -> int:
     threads = ARGS.threads or blas_threads() or os.cpu_count() or 1
     torch.set_num_threads(threads)
-    cases = QUICK if ARGS.quick else FULL
     rounds = ARGS.rounds or (2 if ARGS.quick else 7)
     calls = ARGS.calls or (2 if ARGS.quick else 5)
     pause = 0.0 if ARGS.quick and ARGS.pause == 0.3 else ARGS.pause
@@ -259,13 +419,19 @@ def main() -> int:
         affinity = os.cpu_count()
     print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs ({affinity} usable), {platform.system()} {platform.machine()}")
     print(f"python {platform.python_version()}, numpy {np.__version__} with {blas_name()}, torch {torch.__version__}")
-    print(f"threads: NumPy BLAS {blas_threads() or '?'}, torch {torch.get_num_threads()} "
-          f"(set with --threads); torch backward = aten.convolution_backward")
+    print(f"threads: NumPy BLAS {blas_threads() or '?'}, torch {torch.get_num_threads()} (set with --threads); "
+          "torch backward = the ATen kernel autograd calls (aten.convolution_backward, "
+          "aten.max_pool2d_with_indices_backward)")
     print(f"timing: median of {rounds} interleaved rounds x {calls} calls per side, {pause:g} s pause between blocks")
+    try:
+        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        print(f"load average before the run: {load} (other processes share these cores)")
+    except OSError:
+        pass
     print()
     print(HEADER)
     print("-" * len(HEADER))
-    rows = run(cases, rounds, calls, pause)
+    rows = run(ARGS.quick, rounds, calls, pause)
     missed = [r for r in rows if r["verdict"] == "MISS"]
     print()
     if ARGS.quick:

@@ -421,18 +421,23 @@ def test_public_names():
 # ---------------------------------------------------------------- the benchmark script does not rot
 
 def test_benchmark_script_runs_quick():
-    """benchmarks/bench_conv.py --quick: tiny shapes, a few repeats; checks it runs, not its times."""
+    """benchmarks/bench.py --quick: tiny shapes, a few repeats; checks it runs, not its times."""
     import subprocess
     import sys
     from pathlib import Path
 
-    script = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_conv.py"
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
     proc = subprocess.run([sys.executable, str(script), "--quick", "--threads", "1"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert "cnnlib ms" in out and "torch ms" in out and "targets met" in out
+    row = r"\s+[\d.]+\s+[\d.]+\s+[\d.]+x\s+<= \d+x\s+(PASS|MISS)"
     for dtype in ("float32", "float64"):
         for op in ("forward", "backward"):
-            assert re.search(rf"{dtype}\s+{op}\s+[\d.]+\s+[\d.]+\s+[\d.]+x\s+<= \d+x\s+(PASS|MISS)", out), out
+            assert re.search(rf"conv .*{dtype}\s+{op}{row}", out), out
+    for case in ("2x2 s2", "3x3 s2"):
+        for op in ("forward", "backward"):
+            assert re.search(rf"max_pool {case}.*float32\s+{op}{row}", out), out
+    assert re.search(rf"LeNet-like N=\d+\s+float32\s+step{row}", out), out
     assert "threads: NumPy BLAS 1, torch 1" in out
