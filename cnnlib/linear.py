@@ -44,7 +44,9 @@ def flatten(x: np.ndarray) -> np.ndarray:
 
 def flatten_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Gradient of flatten: dout (N, D) reshaped to x's shape."""
+    x = float_array("x", x)
     dout = float_array("dout", dout, 2)
+    same_dtype(dout=dout, x=x)
     if dout.size != x.size or dout.shape[0] != x.shape[0]:
         raise ValueError(f"dout {dout.shape} does not match flatten({x.shape})")
     return dout.reshape(x.shape)

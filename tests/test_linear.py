@@ -235,7 +235,6 @@ def test_linear_backward_refuses_dout_of_another_shape(dout_shape):
         assert "(2, 4)" in str(info.value), str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (reported): flatten_backward does not compare dout's dtype with x's")
 def test_flatten_backward_refuses_mismatched_dtypes():
     with pytest.raises(ValueError, match="float32.*float64|float64.*float32"):
         flatten_backward(np.ones((2, 6), np.float32), np.ones((2, 2, 3)))

@@ -7,26 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import float_array, same_dtype
-
-
-def _linear_args(x: object, w: object, b: object = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    x = float_array("x", x, 2)
-    w = float_array("w", w, 2)
-    if b is not None:
-        b = float_array("b", b, 1)
-        if b.shape[0] != w.shape[0]:
-            raise ValueError(f"b must have shape ({w.shape[0]},) to match w {w.shape}, got {b.shape}")
-    same_dtype(x=x, w=w, b=b)
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(f"x {x.shape} has {x.shape[1]} features but w {w.shape} expects {w.shape[1]} "
-                         "(w is (out_features, in_features), like torch.nn.Linear)")
-    return x, w, b
+from ._validate import float_array, layer_args, same_dtype
 
 
 def linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     """y = x w^T + b. x: (N, in); w: (out, in); b: (out,) or None. Returns (N, out)."""
-    x, w, b = _linear_args(x, w, b)
+    x, w, b = layer_args(x, w, b, 2)
     # YOUR CODE HERE
     raise NotImplementedError("linear is not written yet: see its docstring in cnnlib/linear.py")
 
@@ -36,7 +22,7 @@ def linear_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[np.
 
     Returns (dx, dw, db) with shapes (N, in), (out, in), (out,); dw and db sum over the batch.
     """
-    x, w, _ = _linear_args(x, w)
+    x, w, _ = layer_args(x, w, None, 2)
     dout = float_array("dout", dout, 2)
     same_dtype(dout=dout, x=x)
     if dout.shape != (x.shape[0], w.shape[0]):
@@ -55,7 +41,9 @@ def flatten(x: np.ndarray) -> np.ndarray:
 
 def flatten_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Gradient of flatten: dout (N, D) reshaped to x's shape."""
+    x = float_array("x", x)
     dout = float_array("dout", dout, 2)
+    same_dtype(dout=dout, x=x)
     if dout.size != x.size or dout.shape[0] != x.shape[0]:
         raise ValueError(f"dout {dout.shape} does not match flatten({x.shape})")
     return dout.reshape(x.shape)

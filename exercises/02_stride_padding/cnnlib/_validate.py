@@ -68,6 +68,26 @@ def as_pair(name: str, value: int | Sequence[int], minimum: int) -> Pair:
     return pair
 
 
+def layer_args(x: object, w: object, b: object, ndim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Check a layer's input x, weights w and bias b (or None), as torch lays them out.
+
+    ndim 4, a convolution: x (N, C, H, W), w (F, C, KH, KW), b (F,).
+    ndim 2, a fully connected layer: x (N, in), w (out, in), b (out,).
+    """
+    x = float_array("x", x, ndim)
+    w = float_array("w", w, ndim)
+    if b is not None:
+        b = float_array("b", b, 1)
+        if b.shape[0] != w.shape[0]:
+            raise ValueError(f"b must have shape ({w.shape[0]},) to match w {w.shape}, got {b.shape}")
+    same_dtype(x=x, w=w, b=b)
+    if x.shape[1] != w.shape[1]:
+        unit, layout = ("input channels", "(F, C, KH, KW)") if ndim == 4 else ("features", "(out, in)")
+        raise ValueError(f"mismatch: x {x.shape} has {x.shape[1]} {unit} but w {w.shape} expects "
+                         f"{w.shape[1]} (w is {layout}, as in PyTorch)")
+    return x, w, b
+
+
 def conv2d_args(
     x: object, w: object, b: object, stride: int | Sequence[int], padding: int | Sequence[int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, Pair, Pair]:
@@ -75,18 +95,7 @@ def conv2d_args(
 
     x: (N, C, H, W); w: (F, C, KH, KW); b: (F,) or None.
     """
-    x = float_array("x", x, 4)
-    w = float_array("w", w, 4)
-    if b is not None:
-        b = float_array("b", b, 1)
-        if b.shape[0] != w.shape[0]:
-            raise ValueError(f"b must have shape ({w.shape[0]},) to match w {w.shape}, got {b.shape}")
-    same_dtype(x=x, w=w, b=b)
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(
-            f"channel mismatch: x {x.shape} has C={x.shape[1]} input channels "
-            f"but w {w.shape} expects C={w.shape[1]}"
-        )
+    x, w, b = layer_args(x, w, b, 4)
     s = as_pair("stride", stride, 1)
     p = as_pair("padding", padding, 0)
     if min(x.shape[1:]) < 1 or min(w.shape) < 1:

@@ -35,11 +35,12 @@ def check_targets(targets: object, n: int, num_classes: int) -> np.ndarray:
     """Return ``targets`` if it is an integer array (n,) of class indices in [0, num_classes)."""
     if not isinstance(targets, np.ndarray):
         raise ValueError(f"targets must be a NumPy array of class indices, got {type(targets).__name__}")
+    one_hot_hint = " (one-hot rows? convert them with labels_from_one_hot)" if targets.ndim == 2 else ""
     if not np.issubdtype(targets.dtype, np.integer):
-        hint = " (one-hot rows? convert them with labels_from_one_hot)" if targets.ndim == 2 else ""
-        raise ValueError(f"targets must be integer class indices, got dtype {targets.dtype}{hint}")
+        raise ValueError(f"targets must be integer class indices, got dtype {targets.dtype}{one_hot_hint}")
     if targets.shape != (n,):
-        raise ValueError(f"targets must have shape ({n},), one class index per row of logits, got {targets.shape}")
+        raise ValueError(f"targets must have shape ({n},), one class index per row of logits, "
+                         f"got {targets.shape}{one_hot_hint}")
     bad = np.flatnonzero((targets < 0) | (targets >= num_classes))
     if bad.size:
         i = int(bad[0])

@@ -589,38 +589,34 @@ def architecture_figure(stages: Sequence[tuple[str, tuple[int, ...]]], ops: Sequ
 
 def computation_graph(
     nodes: dict[str, tuple[float, float, str]],
-    edges: Sequence[tuple[str, str, str, str]],
+    edges: Sequence[tuple[str, str]],
     ops: Sequence[str] = (),
-    size: tuple[float, float] = (12.0, 3.2),
+    grads: dict[str, str] | None = None,
+    size: tuple[float, float] = (14.0, 3.0),
 ) -> Figure:
-    """A computational graph with the forward values and the backward gradients on its edges.
+    """A computational graph, with the forward values in the nodes and the gradients below them.
 
-    nodes: name -> (x, y, label); names listed in ``ops`` are drawn as circles (operations),
-    the others as boxes (values). edges: (source, target, forward text, backward text); the
-    forward text is written above the edge in black, the backward text below it in red (the
-    gradient flowing back along the edge). Returns a figure with one axis.
+    nodes: name -> (x, y, label); names listed in ``ops`` are drawn as circles (operations), the
+    others as rounded boxes (values), each sized to its label. edges: (source, target) arrows.
+    grads: name -> text written in red below that node (the gradient of the loss with respect to
+    it, computed by the caller). Returns a figure with one axis.
     """
     fig, ax = plt.subplots(figsize=size)
-    for src, dst, fwd, bwd in edges:
-        (x0, y0, _), (x1, y1, _) = nodes[src], nodes[dst]
-        ax.add_artist(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=14, color="0.35",
-                                      shrinkA=26, shrinkB=26, zorder=1))
-        xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
-        if fwd:
-            ax.text(xm, ym + 0.12, fwd, ha="center", va="bottom", fontsize=9, color="black")
-        if bwd:
-            ax.text(xm, ym - 0.12, bwd, ha="center", va="top", fontsize=9, color=WINDOW_COLORS[0])
+    texts = {}
     for name, (x, y, label) in nodes.items():
-        if name in ops:
-            ax.add_patch(Circle((x, y), 0.32, facecolor="#fdd0a2", edgecolor="black", zorder=2))
-        else:
-            ax.add_patch(FancyBboxPatch((x - 0.35, y - 0.25), 0.7, 0.5, boxstyle="round,pad=0.05",
-                                        facecolor="#deebf7", edgecolor="black", zorder=2))
-        ax.text(x, y, label, ha="center", va="center", fontsize=10, zorder=3)
+        is_op = name in ops
+        texts[name] = ax.text(x, y, label, ha="center", va="center", fontsize=10, zorder=3,
+                              bbox=dict(boxstyle="circle,pad=0.25" if is_op else "round,pad=0.35",
+                                        facecolor="#fdd0a2" if is_op else "#deebf7", edgecolor="black"))
+        if grads and name in grads:
+            ax.text(x, y - 0.42, grads[name], ha="center", va="top", fontsize=9, color=WINDOW_COLORS[0])
+    for src, dst in edges:
+        ax.annotate("", xy=nodes[dst][:2], xytext=nodes[src][:2], zorder=4,
+                    arrowprops=dict(arrowstyle="-|>", color="0.35", mutation_scale=14, shrinkA=3, shrinkB=3,
+                                    patchA=texts[src].get_bbox_patch(), patchB=texts[dst].get_bbox_patch()))
     xs = [v[0] for v in nodes.values()]
     ys = [v[1] for v in nodes.values()]
-    ax.set_xlim(min(xs) - 0.7, max(xs) + 0.7)
-    ax.set_ylim(min(ys) - 0.9, max(ys) + 0.9)
-    ax.set_aspect("equal")
+    ax.set_xlim(min(xs) - 1.0, max(xs) + 1.0)
+    ax.set_ylim(min(ys) - 1.3, max(ys) + 0.6)
     ax.axis("off")
     return fig
