@@ -19,8 +19,13 @@ from cnnlib import (leaky_relu, leaky_relu_backward, relu, relu_backward, sigmoi
                     tanh_backward)
 from cnnlib import reference as ref
 from cnnlib.gradcheck import gradcheck
+from functools import partial
+
+from helpers import assert_close
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+_assert_close = partial(assert_close, rtol=1e-12, atol=1e-15, dtype=np.float64)
 
 
 # ---------------------------------------------------------------- strategies and helpers
@@ -51,16 +56,6 @@ PLAIN = {
     "sigmoid": (sigmoid, sigmoid_backward, ref.sigmoid, ref.sigmoid_backward),
     "tanh": (tanh, tanh_backward, ref.tanh, ref.tanh_backward),
 }
-
-
-def _assert_close(got, want, what: str, rtol: float = 1e-12) -> None:
-    # NumPy ufuncs turn a 0-d array into a NumPy scalar (shape (), same dtype): accepted for 0-d input.
-    ok = isinstance(got, np.ndarray) or (isinstance(got, np.generic) and want.shape == ())
-    assert ok, f"{what}: not an array but {type(got).__name__}"
-    assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
-    assert got.dtype == np.float64, f"{what}: dtype {got.dtype} for float64 input"
-    assert np.all(np.isfinite(got)), f"{what}: non-finite values {got[~np.isfinite(got)]}"
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * 1e-3, err_msg=what)
 
 
 EDGES = np.array([0.0, -0.0, 1.0, -1.0, 1000.0, -1000.0, 1e308, -1e308, 709.0, -745.0, 5e-324, -5e-324])

@@ -17,6 +17,9 @@ import cnnlib
 from cnnlib import conv2d, conv2d_backward, conv2d_loops, convolve2d, corr2d, im2col
 from cnnlib import reference as ref
 from cnnlib.checks import SEED_FEATURE_MAP, SEED_IMAGE, SEED_KERNEL
+from helpers import assert_close
+
+_assert_close = assert_close
 
 
 # ---------------------------------------------------------------- strategies and helpers
@@ -67,13 +70,6 @@ FIXED = [
 
 def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
-
-
-def _assert_close(got: np.ndarray, want: np.ndarray, what: str, rtol: float = 1e-10) -> None:
-    assert isinstance(got, np.ndarray), f"{what}: not an array but {type(got).__name__}"
-    assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
-    scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale, err_msg=what)
 
 
 def _apply_examples(fn):

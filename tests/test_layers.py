@@ -19,8 +19,11 @@ from cnnlib import (AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, ReLU, 
                     cross_entropy_backward)
 from cnnlib import reference as ref
 from cnnlib.gradcheck import gradcheck
+from helpers import assert_close
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+_assert_close = assert_close
 
 
 # ---------------------------------------------------------------- a cnnlib network as torch.nn
@@ -54,13 +57,6 @@ def torch_copy(net: Layer) -> torch.nn.Module:
     model = to_torch(net).to(device=ref.DEVICE, dtype=torch.float64)
     model.load_state_dict({name: ref.tensor(value) for name, value, _ in net.parameters()})  # strict: names must match
     return model
-
-
-def _assert_close(got, want, what: str, rtol: float = 1e-10) -> None:
-    assert isinstance(got, np.ndarray), f"{what}: not an array but {type(got).__name__}"
-    assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
-    scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale, err_msg=what)
 
 
 def compare_with_torch(net: Sequential, x: np.ndarray, targets: np.ndarray, rtol: float = 1e-10) -> None:

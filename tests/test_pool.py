@@ -17,6 +17,9 @@ import cnnlib
 from cnnlib import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from cnnlib import reference as ref
 from cnnlib.gradcheck import gradcheck
+from functools import partial
+
+from helpers import assert_close, with_examples
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -66,18 +69,8 @@ FIXED = [
     _case((1, 1, 3, 3), 1),  # 1x1 windows: the identity
 ]
 
-
-def _with_fixed(fn):
-    for case in FIXED:
-        fn = example(case)(fn)
-    return fn
-
-
-def _assert_close(got, want, what: str, rtol: float = 1e-12) -> None:
-    assert isinstance(got, np.ndarray), f"{what}: not an array but {type(got).__name__}"
-    assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
-    assert got.dtype == want.dtype, f"{what}: dtype {got.dtype}, expected {want.dtype}"
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol, err_msg=what)
+_assert_close = partial(assert_close, rtol=1e-12, atol=1e-12, dtype=np.float64)
+_with_fixed = with_examples(FIXED)
 
 
 def _dout(case, seed=1):
