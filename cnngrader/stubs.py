@@ -9,11 +9,35 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Iterator
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 _DEF = re.compile(r"^\s*def (\w+)\(")
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "cnnlib"
+
+
+def scan(text: str, module: str = "cnnlib") -> Iterator[tuple[str, str, str]]:
+    """Yield (kind, function, line) for each line: kind is "code", "begin", "solution" or "end";
+    function is the enclosing def. Raises ValueError on unbalanced markers."""
+    function, inside = "", False
+    for lineno, line in enumerate(text.splitlines(keepends=True), 1):
+        if m := _DEF.match(line):
+            function = m.group(1)
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if inside:
+                raise ValueError(f"{module}:{lineno}: nested {BEGIN}")
+            inside, kind = True, "begin"
+        elif stripped == END:
+            if not inside:
+                raise ValueError(f"{module}:{lineno}: {END} without {BEGIN}")
+            inside, kind = False, "end"
+        else:
+            kind = "solution" if inside else "code"
+        yield kind, function, line
+    if inside:
+        raise ValueError(f"{module}: {BEGIN} never closed")
 
 
 def stub_source(text: str, keep: frozenset[str] = frozenset(), module: str = "cnnlib") -> str:
@@ -23,29 +47,13 @@ def stub_source(text: str, keep: frozenset[str] = frozenset(), module: str = "cn
     functions are dropped too, so the output never contains them.
     """
     out: list[str] = []
-    function, inside, keeping = "", False, False
-    for lineno, line in enumerate(text.splitlines(keepends=True), 1):
-        stripped = line.strip()
-        if m := _DEF.match(line):
-            function = m.group(1)
-        if stripped == BEGIN:
-            if inside:
-                raise ValueError(f"{module}:{lineno}: nested {BEGIN}")
-            inside, keeping = True, function in keep
-            if not keeping:
-                indent = line[: len(line) - len(line.lstrip())]
-                out.append(f"{indent}# YOUR CODE HERE\n")
-                out.append(f'{indent}raise NotImplementedError("{function} is not written yet: see its docstring in {module}")\n')
-            continue
-        if stripped == END:
-            if not inside:
-                raise ValueError(f"{module}:{lineno}: {END} without {BEGIN}")
-            inside = False
-            continue
-        if not inside or keeping:
+    for kind, function, line in scan(text, module):
+        if kind == "begin" and function not in keep:
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f"{indent}# YOUR CODE HERE\n")
+            out.append(f'{indent}raise NotImplementedError("{function} is not written yet: see its docstring in {module}")\n')
+        elif kind == "code" or (kind == "solution" and function in keep):
             out.append(line)
-    if inside:
-        raise ValueError(f"{module}: {BEGIN} never closed")
     return "".join(out)
 
 
@@ -67,29 +75,14 @@ def write_student_package(dest: Path, keep: frozenset[str] = frozenset()) -> lis
 
 def solution_functions() -> frozenset[str]:
     """Names of the functions that hold a solution region (what a complete submission writes)."""
-    names: set[str] = set()
-    for src in package_files():
-        function = ""
-        for line in src.read_text().splitlines():
-            if m := _DEF.match(line):
-                function = m.group(1)
-            elif line.strip() == BEGIN:
-                names.add(function)
-    return frozenset(names)
+    return frozenset(f for src in package_files() for kind, f, _ in scan(src.read_text()) if kind == "begin")
 
 
 def solution_lines() -> set[str]:
     """Every line of every solution region (stripped, non-trivial): text that must never reach students."""
-    inside_lines: set[str] = set()
-    public: set[str] = set()  # lines that also stand outside the regions are shipped anyway
+    lines = {kind: set() for kind in ("code", "solution", "begin", "end")}
     for src in package_files():
-        inside = False
-        for line in src.read_text().splitlines():
-            s = line.strip()
-            if s in (BEGIN, END):
-                inside = s == BEGIN
-            elif inside:
-                inside_lines.add(s)
-            else:
-                public.add(s)
-    return {s for s in inside_lines - public if len(s) >= 16 and not s.startswith("#")}
+        for kind, _, line in scan(src.read_text()):
+            lines[kind].add(line.strip())
+    public = lines["code"]  # lines that also stand outside the regions are shipped anyway
+    return {s for s in lines["solution"] - public if len(s) >= 16 and not s.startswith("#")}

@@ -18,9 +18,9 @@ torch.backends.cudnn.allow_tf32 = False
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def tensor(a: np.ndarray, requires_grad: bool = False) -> torch.Tensor:
-    """A float64 copy of ``a`` on DEVICE."""
-    return torch.from_numpy(np.array(a, dtype=np.float64, order="C", copy=True)).to(DEVICE).requires_grad_(requires_grad)
+def tensor(a: np.ndarray, requires_grad: bool = False, device: torch.device = DEVICE) -> torch.Tensor:
+    """A float64 copy of ``a`` on ``device``."""
+    return torch.from_numpy(np.array(a, dtype=np.float64, order="C", copy=True)).to(device).requires_grad_(requires_grad)
 
 
 def numpy(t: torch.Tensor) -> np.ndarray:
@@ -33,12 +33,17 @@ def conv2d(x, w, b=None, stride=1, padding=0) -> np.ndarray:
     return numpy(F.conv2d(tensor(x), tensor(w), bt, stride=stride, padding=padding))
 
 
+def _vjp(fn, dout, *inputs, device: torch.device = DEVICE) -> tuple[np.ndarray, ...]:
+    """Gradients of sum(fn(*inputs) * dout) with respect to each input, by autograd."""
+    ts = [tensor(a, True, device) for a in inputs]
+    fn(*ts).backward(tensor(dout, device=device))
+    return tuple(numpy(t.grad) for t in ts)
+
+
 def conv2d_backward(dout, x, w, stride=1, padding=0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dx, dw, db) of conv2d by autograd, for the upstream gradient dout (N,F,H',W')."""
-    xt, wt = tensor(x, True), tensor(w, True)
-    bt = torch.zeros(w.shape[0], dtype=torch.float64, device=DEVICE, requires_grad=True)
-    F.conv2d(xt, wt, bt, stride=stride, padding=padding).backward(tensor(dout))
-    return numpy(xt.grad), numpy(wt.grad), numpy(bt.grad)
+    conv = lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding)  # noqa: E731
+    return _vjp(conv, dout, x, w, np.zeros(np.shape(w)[0]))
 
 
 def corr2d(image, kernel) -> np.ndarray:
@@ -83,13 +88,6 @@ def receptive_field(kernel_sizes: Sequence[int], strides: Sequence[int] | None =
 
 
 # ---------------------------------------------------------------- chapters 3 to 6
-
-def _vjp(fn, dout, *inputs) -> tuple[np.ndarray, ...]:
-    """Gradients of sum(fn(*inputs) * dout) with respect to each input, by autograd."""
-    ts = [tensor(a, True) for a in inputs]
-    fn(*ts).backward(tensor(dout))
-    return tuple(numpy(t.grad) for t in ts)
-
 
 def relu(x) -> np.ndarray:
     return numpy(F.relu(tensor(x)))
@@ -136,9 +134,7 @@ def max_pool2d_backward(dout, x, kernel_size, stride=None) -> np.ndarray:
 
     Computed on the CPU: that is the documented tie rule, whereas CUDA kernels may pick another.
     """
-    xt = torch.tensor(np.array(x, dtype=np.float64), requires_grad=True)
-    F.max_pool2d(xt, kernel_size, stride).backward(torch.tensor(np.array(dout, dtype=np.float64)))
-    return xt.grad.numpy()
+    return _vjp(lambda t: F.max_pool2d(t, kernel_size, stride), dout, x, device=torch.device("cpu"))[0]
 
 
 def avg_pool2d_backward(dout, x, kernel_size, stride=None) -> np.ndarray:
