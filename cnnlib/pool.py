@@ -76,8 +76,10 @@ def max_pool2d_backward(dout: np.ndarray, x: np.ndarray, kernel_size: IntOrPair,
     best = taps.max(axis=0)  # the forward output
     dx = np.zeros_like(x)
     unclaimed = np.ones(best.shape, dtype=bool)  # windows whose maximum is not yet found
+    has_nan = np.isnan(best).any()  # like torch, a NaN is a window's maximum and takes its gradient
     for tap, view in zip(taps, views):  # offsets in row-major order
-        first = (tap == best) & unclaimed
+        hit = (tap == best) | np.isnan(tap) if has_nan else tap == best
+        first = hit & unclaimed
         dx[view] += dout * first  # dout where first, else 0 (several times faster than np.where)
         unclaimed &= ~first
     return dx

@@ -111,6 +111,14 @@ def test_gradients_at_zero_follow_pytorch():
     np.testing.assert_allclose(leaky_relu_backward(dout, x, 0.1), [0.1, -0.2, 0.3])
 
 
+def test_relu_backward_routes_infinite_gradients_like_torch():
+    """An infinite upstream gradient stops at a dead unit (0), it does not become NaN (inf * 0)."""
+    x, dout = np.array([-1.0, 0.0, 2.0, -3.0]), np.array([np.inf, -np.inf, np.inf, np.nan])
+    want = ref.relu_backward(dout, x)
+    np.testing.assert_array_equal(want, [0.0, 0.0, np.inf, 0.0])
+    np.testing.assert_array_equal(relu_backward(dout, x), want)
+
+
 # ---------------------------------------------------------------- numerical stability
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -143,6 +143,17 @@ def test_ties_go_to_the_first_maximum_in_row_major_order():
     np.testing.assert_array_equal(max_pool2d_backward(np.ones((1, 1, 1, 1)), x, 2)[0, 0], [[0, 0], [1, 0]])
 
 
+def test_a_nan_is_the_maximum_and_takes_the_gradient_like_torch():
+    x = np.arange(32.0).reshape(1, 2, 4, 4)
+    x[0, 0, 1, 0] = np.nan  # window (0, 0) holds a NaN; the overlapping 3x3 windows see it too
+    x[0, 1, 2, 3] = np.nan
+    for k, s in ((2, 2), (3, 1)):
+        out = max_pool2d(x, k, s)
+        np.testing.assert_array_equal(out, ref.max_pool2d(x, k, s))
+        dout = np.arange(1.0, out.size + 1).reshape(out.shape)
+        np.testing.assert_array_equal(max_pool2d_backward(dout, x, k, s), ref.max_pool2d_backward(dout, x, k, s))
+
+
 def test_overlapping_windows_add_their_gradients():
     """3x3 windows, stride 1, on a constant input: every window picks its top-left pixel."""
     x = np.zeros((1, 1, 4, 5))
