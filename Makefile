@@ -48,8 +48,10 @@ chromium:
 
 # Student workspace: JupyterLab on the student distribution (exercises and chapters), with the
 # student's cnnlib importable and %autoreload 2 in every kernel.
-lab: student-dist
-	cd dist/student && PYTHONPATH=$$PWD IPYTHONDIR=$$PWD/.ipython $(CURDIR)/$(BIN)/jupyter lab
+# Builds dist/student once (never over your work there; `make student-dist` rebuilds it).
+lab: $(READY)
+	test -d dist/student || $(BIN)/python -m cnngrader student-dist dist/student
+	cd dist/student && $(CURDIR)/$(BIN)/python -m cnnlib.workspace
 
 # Which cnnlib functions pass their visible checks, assignment by assignment (chapter by chapter).
 progress: $(READY)
