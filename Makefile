@@ -40,6 +40,8 @@ $(MATHJAX)/tex-mml-chtml.js:
 	rm -rf $(MATHJAX) $(MATHJAX).tmp && mkdir -p $(MATHJAX).tmp
 	cd $(MATHJAX).tmp && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null && tar xzf mathjax-$(MATHJAX_VERSION).tgz
 	mv $(MATHJAX).tmp/package/es5 $(MATHJAX) && cp $(MATHJAX).tmp/package/LICENSE $(MATHJAX)/ && rm -rf $(MATHJAX).tmp
+	# keep tex-mml-chtml.js (Sphinx's choice) and what it loads on demand; drop the other bundles
+	cd $(MATHJAX) && rm -rf tex-chtml*.js mml-*.js *svg*.js output/svg output/svg.js node-main.js latest.js
 
 # Headless Chromium for tests/test_browser.py: Debian's package (no browser download).
 APT = $(if $(filter 0,$(shell id -u)),,sudo) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$$0"'
