@@ -8,7 +8,6 @@ sets up the workspace like ``python -m cnnlib.workspace`` does (cnnlib importabl
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 from .stubs import ROOT
@@ -47,4 +46,13 @@ def write(dest: Path, student_requirements: str) -> None:
     (binder / "start").write_text(START)
     (binder / "start").chmod(0o755)
     write_profile(dest)
-    shutil.copy2(ROOT / "LICENSE", dest / "LICENSE")
+    (dest / "LICENSE").write_text(student_licence((ROOT / "LICENSE").read_text()))
+
+
+def student_licence(text: str) -> str:
+    """The course's LICENSE with the code paths of the student distribution (no instructor tools named)."""
+    licence, n = re.subn(r"^Code \([^)]*\):", "Code (cnnlib/, and the code cells of book/ and exercises/):", text,
+                         flags=re.M)
+    if n != 1:
+        raise SystemExit("LICENSE: expected one 'Code (...):' line naming the code it covers")
+    return licence
