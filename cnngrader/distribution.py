@@ -98,4 +98,5 @@ def build(dest: Path) -> Path:
             jupytext.write(nb, dest / "book" / f"{chapter.stem}.ipynb")
     for chapter in sorted((ROOT / "book").glob("*.ipynb")):
         shutil.copy2(chapter, dest / "book" / chapter.name)
+    binder.add_colab_setup(dest / "book", _student_requirements())
     return dest

@@ -42,7 +42,8 @@ def test_every_import_of_the_chapters_is_installed_by_the_student_requirements(d
         for cell in json.loads(nb_path.read_text())["cells"]:
             if cell["cell_type"] != "code":
                 continue
-            source = "\n".join(l for l in "".join(cell["source"]).splitlines() if not l.lstrip().startswith("%"))
+            lines = "".join(cell["source"]).splitlines()  # magics and shell lines become `pass`
+            source = "\n".join(re.sub(r"^(\s*)[%!].*", r"\1pass", l) for l in lines)
             for node in ast.walk(ast.parse(source)):
                 names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                          else [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
@@ -67,3 +68,21 @@ def test_workspace_kernels_import_the_students_cnnlib_with_autoreload(dist, monk
     assert Path(first[0]).resolve() == (dist / "cnnlib" / "__init__.py").resolve()  # the student's, not the reference
     assert first[1] == "1"
     assert nb.cells[2].outputs[0].text.strip() == "2"  # edited module reloaded without a restart
+
+
+def test_chapter_notebooks_set_themselves_up_on_colab_only(dist):
+    import yaml
+
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    chapters = sorted((dist / "book").glob("*.ipynb"))
+    assert chapters
+    for path in chapters:
+        first = nbformat.read(path, as_version=4).cells[0]
+        assert first.metadata.get("tags") == ["colab-setup"] and f"git clone --depth 1 {url} " in first.source
+    # outside Colab the cell changes nothing and prints nothing
+    setup = nbformat.read(chapters[0], as_version=4).cells[0].source
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys\nbefore = list(sys.path)"),
+                                         nbformat.v4.new_code_cell(setup),
+                                         nbformat.v4.new_code_cell("print(sys.path == before)")])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    assert nb.cells[1].outputs == [] and nb.cells[2].outputs[0].text.strip() == "True"
