@@ -4,6 +4,8 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
+MATHJAX := book/_static/mathjax
+MATHJAX_VERSION := 3.2.2
 
 .PHONY: book test release student-dist bench lab progress chromium clean
 
@@ -33,8 +35,6 @@ bench: $(READY)
 
 # MathJax 3, served by the book itself (offline, from any sub-path): fetched once from the npm
 # registry (Debian's npm is installed when missing; CI runs as root on Debian).
-MATHJAX := book/_static/mathjax
-MATHJAX_VERSION := 3.2.2
 $(MATHJAX)/tex-mml-chtml.js:
 	command -v npm >/dev/null || $(APT) npm
 	rm -rf $(MATHJAX) $(MATHJAX).tmp && mkdir -p $(MATHJAX).tmp
