@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urldefrag, urlparse
+from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
 import yaml
@@ -204,7 +204,7 @@ def test_page_in_browser(page, site, docname):
         html = _fetch(target)
         assert html is not None, f"{docname}: internal link {link} does not resolve"
         if anchor and target.endswith(".html"):
-            assert re.search(rf'id="{re.escape(anchor)}"', html), f"{docname}: link {link}: no #{anchor} there"
+            assert re.search(rf'id="{re.escape(unquote(anchor))}"', html), f"{docname}: link {link}: no #{anchor} there"
 
 
 def test_toc_reaches_every_chapter_and_numbers_them(page, site):
