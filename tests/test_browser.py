@@ -4,8 +4,8 @@ Serves _build/html from a SUB-PATH of a local server (as GitHub Pages serves /<r
 blocks every request that leaves this machine (so the site must work offline: MathJax is the
 book's own copy), then opens each page in headless Chromium (Debian's `chromium`; `make test`
 installs it) and asserts: no console error, all math typeset, every image loaded, every internal
-link (and its #anchor) resolves, no stray object repr under a plot, and the sidebar reaches every
-chapter. A screenshot of each page is saved under _build/screenshots/ (JPEG) for people to look at.
+link (and its #anchor) resolves, every figure has alt text, every exercise's solution is collapsed,
+no stray object repr under a plot, and the sidebar reaches and numbers every chapter. A screenshot of each page is saved under _build/screenshots/ (JPEG) for people to look at.
 """
 from __future__ import annotations
 
@@ -152,6 +152,10 @@ def _visit(page, url: str, lands_on: str | None = None) -> dict:
             launch: [...document.querySelectorAll('a[href*="colab.research"], a[href*="mybinder"]')].map(a => a.href),
             download: document.querySelectorAll('.dropdown-download-buttons a, a[href$=".md"][download], \
                 a.btn-download-source-button').length,
+            solutions: [...document.querySelectorAll('div.solution')].map(e => ({
+                dropdown: e.classList.contains('dropdown'),
+                shown: [...e.children].filter(c => !c.classList.contains('admonition-title'))
+                                      .some(c => c.offsetHeight > 0)})),
             thebe_decl: [...document.scripts].filter(s => s.textContent.includes('const THEBE_JS_URL')).length,
         })""")
         name = urlparse(page.url).path.split(f"/{SUBPATH}/", 1)[1].replace("/", "_").removesuffix(".html")
@@ -193,6 +197,9 @@ def test_page_in_browser(page, site, docname):
     assert not broken, f"{docname}: images that did not load: {broken}"
     no_alt = [i["src"] for i in info["images"] if "/_images/" in i["src"] and not (i["alt"] or "").strip()]
     assert not no_alt, f"{docname}: figures without alt text: {no_alt}"
+
+    opened = [i for i, sol in enumerate(info["solutions"]) if not sol["dropdown"] or sol["shown"]]
+    assert not opened, f"{docname}: solutions {opened} are not collapsed (use :class: dropdown)"
 
     stray = [o[:120] for o in info["outputs"] if STRAY_REPR.search(o)]
     assert not stray, f"{docname}: stray object reprs under plots: {stray}"
