@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}", *args]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers often run as root; Jupyter refuses without this
+        command.append("--allow-root")
     print("Starting JupyterLab on", root, "(your cnnlib importable, %autoreload 2 on); Ctrl+C stops it.")
     return subprocess.call(command, env=environment(root))
 
