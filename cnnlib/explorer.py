@@ -91,10 +91,12 @@ def state(image: np.ndarray, k: int, stride: int, padding: int, position: int | 
     return State(padded, kernel, out, (i, j), (i * stride, j * stride, k, k), k, stride, padding)
 
 
-def draw_state(st: State, axes: Sequence[plt.Axes], show_all: bool = False) -> None:
-    """Input with the window (left) and the output, filled up to the current cell (right)."""
+def draw_state(st: State, axes: Sequence[plt.Axes], show_all: bool = False, show_weights: bool = True) -> None:
+    """Input with the window (and the filter's weights) on the left; the output, filled up to the
+    current cell, on the right."""
     lim = float(np.max(np.abs(st.output))) or 1.0
-    figures.draw_grid(axes[0], st.padded, border=st.padding, windows=[st.window], weights=st.kernel,
+    figures.draw_grid(axes[0], st.padded, border=st.padding, windows=[st.window],
+                      weights=st.kernel if show_weights else None,
                       cmap="Greys", vmin=0, vmax=3 * (float(st.padded.max()) or 1.0), grid_color="0.75",
                       title=f"k={st.k}, s={st.stride}, p={st.padding}")
     n = st.position[0] * st.output.shape[1] + st.position[1]
@@ -118,9 +120,10 @@ def states_figure(image: np.ndarray = DEFAULT_IMAGE,
     for row, (k, s, p) in enumerate(settings):
         for col, pos in enumerate(positions):
             st = state(image, k, s, p, pos)
-            draw_state(st, axes[row, 2 * col:2 * col + 2])
+            draw_state(st, axes[row, 2 * col:2 * col + 2], show_weights=col == 0)  # weights once per row
         axes[row, 0].set_ylabel(st.size_text.split("; ")[1], fontsize=10)
-    fig.tight_layout()
+    # fixed margins: tight_layout would measure each of the ~1000 numbers (seconds per figure)
+    fig.subplots_adjust(left=0.03, right=0.995, bottom=0.01, top=0.95, wspace=0.12, hspace=0.3)
     return fig
 
 
