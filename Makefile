@@ -55,9 +55,11 @@ lab: $(READY)
 	test -d dist/student || $(BIN)/python -m cnngrader student-dist dist/student
 	cd dist/student && $(CURDIR)/$(BIN)/python -m cnnlib.workspace
 
-# Which cnnlib functions pass their visible checks, assignment by assignment (chapter by chapter).
+# Which of the student's cnnlib functions (in dist/student, as `make lab` edits them) pass their
+# visible checks, assignment by assignment (chapter by chapter).
 progress: $(READY)
-	$(BIN)/python -m cnnlib.progress_report exercises
+	test -d dist/student || $(BIN)/python -m cnngrader student-dist dist/student
+	$(BIN)/python -m cnnlib.progress_report dist/student
 
 clean:
 	rm -rf _build dist .pytest_cache .hypothesis
