@@ -3,6 +3,7 @@
     dist/student/
         README.md            how to set up, work and submit
         requirements.txt     what students install (no grading tools)
+        binder/, LICENSE     Binder's environment (CPU torch) and the licence (cnngrader.binder)
         exercises/<a>/       the released assignments, each with its stubbed cnnlib/
         cnnlib/              a stubbed package for running the book's chapters with your own code
         book/*.ipynb         the book's chapters as notebooks, without outputs
@@ -17,10 +18,11 @@ from pathlib import Path
 
 import jupytext
 
+from . import binder
 from .stubs import ROOT, write_student_package
 
 STUDENT_PACKAGES = ("numpy", "matplotlib", "torch", "scikit-image", "jupyterlab", "notebook", "ipywidgets",
-                    "tqdm", "jupytext", "ipykernel")
+                    "tqdm", "jupytext", "ipykernel", "scipy", "myst-nb")  # the chapters import scipy and myst_nb
 
 README = """\
 # CNN course: student workspace
@@ -36,7 +38,10 @@ chapters of the book as notebooks, and a `requirements.txt`. It contains no solu
 
 ## Work on an assignment
 
-    jupyter lab exercises/01_convolution/01_convolution.ipynb
+    python -m cnnlib.workspace          # JupyterLab here: your cnnlib importable, autoreload on
+
+(or `jupyter lab exercises/01_convolution/01_convolution.ipynb`). To see which of your functions
+pass their visible checks, assignment by assignment: `python -m cnnlib.progress_report`.
 
 Each assignment folder holds a notebook and a package `cnnlib/`. You write the functions in
 `cnnlib/*.py` (the notebook says which); the notebook's graded cells check them against PyTorch
@@ -83,6 +88,7 @@ def build(dest: Path) -> Path:
     names = sorted(p.name for p in exercises.iterdir() if p.is_dir())
     (dest / "README.md").write_text(README.format(assignments=", ".join(f"`{n}`" for n in names)))
     (dest / "requirements.txt").write_text(_student_requirements())
+    binder.write(dest, _student_requirements())
     shutil.copytree(exercises, dest / "exercises", ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
     write_student_package(dest / "cnnlib")
     (dest / "book").mkdir()
@@ -92,4 +98,5 @@ def build(dest: Path) -> Path:
             jupytext.write(nb, dest / "book" / f"{chapter.stem}.ipynb")
     for chapter in sorted((ROOT / "book").glob("*.ipynb")):
         shutil.copy2(chapter, dest / "book" / chapter.name)
+    binder.add_colab_setup(dest / "book", _student_requirements())
     return dest
