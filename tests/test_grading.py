@@ -82,7 +82,7 @@ def all_tied_maxima(folder: Path) -> None:
     """The classic max-pool backward mistake: every tied maximum gets the gradient."""
     pool = folder / "cnnlib" / "pool.py"
     text = pool.read_text()
-    wrong = text.replace("first = (tap == best) & unclaimed", "first = tap == best")
+    wrong = text.replace("first = hit & unclaimed", "first = hit")
     assert wrong != text, "the mutant no longer applies: update all_tied_maxima to the new max_pool2d_backward"
     pool.write_text(wrong)
 
