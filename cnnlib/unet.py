@@ -109,7 +109,7 @@ def train_segmentation(model: nn.Module, image: np.ndarray, mask: np.ndarray, st
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     return losses
 
 
