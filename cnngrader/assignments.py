@@ -230,8 +230,8 @@ L_c = \mathrm{ReLU}\Big(\sum_k \alpha_k A_k\Big)$$
 in the inputs' dtype. The argument checks are already written.
 
 *Hints:* $\alpha$ has one number per feature map (K values): average over the two spatial axes
-only; the ReLU comes once, after the sum over $k$; `np.tensordot(alpha, activations, axes=1)` sums
-over $k$ in one call."""),
+only; the ReLU comes once, after the sum over $k$; a sum over $k$ of $\alpha_k A_k$ is a
+contraction of the first axes, which `np.tensordot` (or broadcasting and `sum`) does in one call."""),
     ),
 )
 

@@ -491,16 +491,15 @@ def gradcam_cases(rng: np.random.Generator, n: int) -> list[Case]:
 
 
 def gradcam_mutants(case: Case) -> Mutants:
-    a, g = case["activations"], case["gradients"]
-    alpha = g.mean(axis=(1, 2))
-    weighted = np.tensordot(alpha, a, axes=1)
+    a, g = ref.tensor(case["activations"]), ref.tensor(case["gradients"])
+    alpha = g.mean(dim=(1, 2), keepdim=True)
     return {"no ReLU at the end: Grad-CAM keeps only the positive part, ReLU(sum_k alpha_k A_k)":
-                lambda: weighted,
+                lambda: ref.numpy((alpha * a).sum(0)),
             "gradients summed over the positions instead of averaged: alpha_k is the MEAN of gradients[k]":
-                lambda: np.maximum(np.tensordot(g.sum(axis=(1, 2)), a, axes=1), 0),
+                lambda: ref.numpy(F.relu((g.sum(dim=(1, 2), keepdim=True) * a).sum(0))),
             "gradients averaged over the wrong axis: alpha_k averages gradients[k] over H and W (axes 1, 2)":
-                lambda: np.maximum((g.mean(axis=0, keepdims=True) * a).sum(axis=0), 0),
+                lambda: ref.numpy(F.relu((g.mean(dim=0, keepdim=True) * a).sum(0))),
             "ReLU applied to each weighted map before the sum: apply it once, to the sum":
-                lambda: np.maximum(alpha[:, None, None] * a, 0).sum(axis=0),
+                lambda: ref.numpy(F.relu(alpha * a).sum(0)),
             "activations and gradients multiplied position by position: alpha_k is one number per map":
-                lambda: np.maximum((g * a).sum(axis=0), 0)}
+                lambda: ref.numpy(F.relu((g * a).sum(0)))}

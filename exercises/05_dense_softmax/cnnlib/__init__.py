@@ -23,3 +23,7 @@ __all__ = [
     "softmax", "log_softmax", "cross_entropy", "cross_entropy_backward", "one_hot", "labels_from_one_hot",
     "Layer", "Conv2d", "ReLU", "MaxPool2d", "AvgPool2d", "Flatten", "Linear", "Sequential",
 ]
+
+from .gradcam import grad_cam_map  # noqa: E402  (chapter 9; NumPy only, torch is imported lazily there)
+
+__all__ += ["grad_cam_map"]

@@ -170,3 +170,9 @@ def cross_entropy(logits, targets) -> float:
 def cross_entropy_backward(logits, targets) -> np.ndarray:
     t = _targets(targets)
     return _vjp(lambda z: F.cross_entropy(z, t), 1.0, logits)[0]
+
+
+def grad_cam_map(activations, gradients) -> np.ndarray:
+    """Grad-CAM in torch: ReLU(sum_k mean_ij(gradients[k]) * activations[k]); (K,H,W), (K,H,W) -> (H,W)."""
+    a, g = tensor(activations), tensor(gradients)
+    return numpy(F.relu((g.mean(dim=(1, 2), keepdim=True) * a).sum(dim=0)))
