@@ -48,7 +48,7 @@ else:
     ### BEGIN SOLUTION
     opt = Adam(net, lr=2e-3)
     history = fit(net, opt, x[tr], y[tr], epochs={epochs}, batch_size=64, validation=(x[va], y[va]),
-                  schedule=StepLR(opt, step_size=2, gamma=0.5), rng=rng)
+                  schedule=StepLR(opt, step_size=3, gamma=0.5), rng=rng)
     print("validation accuracy per epoch:", [round(a, 4) for a in history.val_acc])
     ### END SOLUTION
     save_weights(net, WEIGHTS)
@@ -108,7 +108,7 @@ def build_training_notebook(a: WeightsAssignment) -> nbformat.NotebookNode:
         nbformat.v4.new_code_cell(SETUP.format(weights=a.weights_file), metadata=_meta("setup", locked=True)),
         nbformat.v4.new_code_cell(DATA.format(), metadata=_meta("data", locked=True)),
         nbformat.v4.new_markdown_cell(task_text(a), metadata=_meta("task_train", locked=True)),
-        nbformat.v4.new_code_cell(TRAIN.format(epochs=10), metadata=train_meta),
+        nbformat.v4.new_code_cell(TRAIN.format(epochs=8), metadata=train_meta),
         nbformat.v4.new_code_cell(GRADED.format(points=a.weights_points),
                                   metadata=_meta("test_weights", grade=True, locked=True, points=a.weights_points)),
     ]

@@ -74,3 +74,20 @@ def test_not_an_npz(tmp_path):
         read_weights(tmp_path / "x.npz")
     with pytest.raises(ValueError, match="no weights file"):
         read_weights(tmp_path / "missing.npz")
+
+
+def test_weights_grader_thresholds_and_refusals(tmp_path):
+    """cnngrader.weights: points by the stated thresholds; no file / a bad file earn 0 with the reason."""
+    from cnngrader.weights import POINTS, grade, points_for
+
+    assert points_for(0.991, "mnist") == POINTS and points_for(0.96, "mnist") == POINTS / 2
+    assert points_for(0.949, "mnist") == 0
+    assert points_for(0.95, "offline") == POINTS and points_for(0.93, "offline") == POINTS / 2
+    assert points_for(0.899, "offline") == 0
+    points, report = grade(tmp_path)
+    assert points == 0 and "no lenet5_weights.npz" in report
+    w = {k: v for k, v, _ in lenet5(np.random.default_rng(0)).parameters()}
+    w["11.weight"] = w["11.weight"][:5]
+    _write(tmp_path / "lenet5_weights.npz", w)
+    points, report = grade(tmp_path)
+    assert points == 0 and "11.weight has shape (5, 84), expected (10, 84)" in report
