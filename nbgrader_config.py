@@ -23,8 +23,8 @@ c.Execute.timeout = 300
 # Collecting from an LMS: one zip per student named <student-id>_<anything>.zip, holding the
 # notebook and cnnlib/*.py (at any depth). macOS resource forks (._x, __MACOSX/) and files
 # outside cnnlib/ (a student's torch.py would shadow torch) are skipped.
-c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py"]
+c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py", ".npz"]  # .npz: 08_training's lenet5_weights.npz
 c.FileNameCollectorPlugin.named_regexp = (
     r"^(?!.*/__MACOSX/).*/extracted/(?P<student_id>[A-Za-z0-9.-]+)_[^/]*/(?:[^/]+/)*?"
-    r"(?P<file_id>cnnlib/(?!\.)[A-Za-z0-9_]+\.py|(?!\.)[^/]+\.ipynb)$"
+    r"(?P<file_id>cnnlib/(?!\.)[A-Za-z0-9_]+\.py|(?!\.)[^/]+\.ipynb|lenet5_weights\.npz)$"
 )

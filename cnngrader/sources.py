@@ -100,6 +100,10 @@ def write_sources(course: Path, names: list[str] | None = None) -> list[Path]:
                 old.unlink()
         written += write_student_package(package)
         path = folder / f"{name}.ipynb"
-        nbformat.write(build_notebook(a), path)
+        if hasattr(a, "weights_file"):  # graded on trained weights (cnngrader.training_notebook)
+            from .training_notebook import build_training_notebook
+            nbformat.write(build_training_notebook(a), path)
+        else:
+            nbformat.write(build_notebook(a), path)
         written.append(path)
     return written

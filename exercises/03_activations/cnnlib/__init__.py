@@ -23,3 +23,10 @@ __all__ = [
     "softmax", "log_softmax", "cross_entropy", "cross_entropy_backward", "one_hot", "labels_from_one_hot",
     "Layer", "Conv2d", "ReLU", "MaxPool2d", "AvgPool2d", "Flatten", "Linear", "Sequential",
 ]
+
+# chapter 7: optimizers and dropout
+from .dropout import Dropout, dropout, dropout_backward
+from .optim import SGD, Adadelta, Adam, RMSProp, adadelta_step, adam_step, rmsprop_step, sgd_step
+
+__all__ += ["dropout", "dropout_backward", "Dropout", "sgd_step", "adam_step", "rmsprop_step", "adadelta_step",
+            "SGD", "Adam", "RMSProp", "Adadelta"]
