@@ -23,3 +23,10 @@ __all__ = [
     "softmax", "log_softmax", "cross_entropy", "cross_entropy_backward", "one_hot", "labels_from_one_hot",
     "Layer", "Conv2d", "ReLU", "MaxPool2d", "AvgPool2d", "Flatten", "Linear", "Sequential",
 ]
+
+# chapter 8: architectures
+from .param_counts import conv2d_mult_adds, conv2d_params, depthwise_separable_params
+from .residual import residual_block, residual_block_backward
+
+__all__ += ["conv2d_params", "depthwise_separable_params", "conv2d_mult_adds", "residual_block",
+            "residual_block_backward"]
