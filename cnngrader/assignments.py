@@ -293,3 +293,42 @@ in `lenet5_weights.npz`, next to this notebook, on held-out test digits that you
 )
 
 ASSIGNMENTS.update({a.name: a for a in (OPTIMIZERS, TRAINING)})
+
+ARCHITECTURES = Assignment(
+    name="09_architectures",
+    title="Residual block and parameter counts",
+    chapter="Chapter 8, Architectures",
+    intro=r"""You write the basic residual block of ResNet, forward and backward, in `cnnlib/residual.py`,
+and the parameter counts of grouped and depthwise separable convolutions in `cnnlib/param_counts.py`.
+The residual block calls your `conv2d`, `conv2d_backward`, `relu` and `relu_backward`: copy your
+`cnnlib/conv.py`, `cnnlib/shapes.py` and `cnnlib/activations.py` from assignments 02 and 06 over the
+ones here first. The argument checks are already written.""",
+    tasks=(
+        Task("residual_block", "residual_block", "cnnlib/residual.py", 3, r"""`residual_block(x, w1, b1, w2, b2)`
+computes, for x `(N, C, H, W)`, w1 and w2 `(C, C, K, K)` (K odd), b1 and b2 `(C,)` or `None`:
+
+$$\text{out} = \mathrm{relu}\big(\mathrm{conv}_2(\mathrm{relu}(\mathrm{conv}_1(x))) + x\big)$$
+
+Both convolutions use stride 1 and padding `K // 2`, so the output has the shape of x and the
+skip connection adds x unchanged. The skip is added *before* the last ReLU."""),
+        Task("residual_block_backward", "residual_block_backward", "cnnlib/residual.py", 4, r"""`residual_block_backward(dout, x, w1, b1, w2, b2)`
+returns `(dx, dw1, db1, dw2, db2)` with the shapes of x, w1, `(C,)`, w2, `(C,)` (db1 and db2 even
+when b1 or b2 is `None`). Recompute the forward pass, keeping the values that the backward steps
+need (the input of each ReLU). Go backward step by step: the last ReLU, the sum, the second
+convolution, the inner ReLU, the first convolution.
+
+*Hint:* x reaches the output along two paths, through the convolutions and through the skip.
+Its gradient is the sum of the gradients along both paths."""),
+        Task("conv2d_params", "conv2d_params", "cnnlib/param_counts.py", 2, r"""`conv2d_params(c_in, c_out, kernel_size, groups=1, bias=True)`
+returns, as an `int`, the number of parameters of `torch.nn.Conv2d(c_in, c_out, kernel_size,
+groups=groups, bias=bias)`. `kernel_size` is K or a pair `(KH, KW)`. With `groups = g` the
+channels are split into g groups and each output channel sees only the `c_in / g` input
+channels of its group."""),
+        Task("depthwise_separable_params", "depthwise_separable_params", "cnnlib/param_counts.py", 2, r"""`depthwise_separable_params(c_in, c_out, kernel_size, bias=True)`
+returns the parameters of MobileNet's depthwise separable convolution: a depthwise K x K
+convolution (c_in to c_in channels, `groups = c_in`) followed by a pointwise 1 x 1 convolution
+(c_in to c_out), each with its own biases when `bias` is True."""),
+    ),
+)
+
+ASSIGNMENTS[ARCHITECTURES.name] = ARCHITECTURES

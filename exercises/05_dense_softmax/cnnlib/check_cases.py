@@ -675,3 +675,129 @@ def dropout_backward_mutants(case: Case) -> Mutants:
                 lambda: d * keep,
             "mask not applied: dropped values get no gradient": lambda: d / (1 - p),
             "kept where u < p: use the forward pass's mask, u >= p": lambda: d * (u < p) / (1 - p)}
+
+# ---------------------------------------------------------------- chapter 8: architectures
+
+def residual_cases(rng: np.random.Generator, n: int, backward: bool = False) -> list[Case]:
+    """Residual blocks: batch of 1 to 3, 1 to 4 channels, non-square maps, K in {1, 3, 5}, biases or None."""
+    shapes = [(1, 3, 5, 6, 3), (2, 2, 4, 3, 1), (1, 1, 1, 1, 3), (2, 4, 6, 5, 5)]  # fixed: every mutant shows
+    for _ in range(n):
+        shapes.append((int(rng.integers(1, 4)), int(rng.integers(1, 5)), int(rng.integers(1, 8)),
+                       int(rng.integers(1, 8)), int(rng.choice([1, 3, 3, 5]))))
+    cases = []
+    for i, (N, C, H, W, K) in enumerate(shapes):
+        dtype = np.float32 if i == 1 else np.float64
+        scale = 1.0 / np.sqrt(C * K * K)  # keeps both ReLUs about half open
+        case: Case = dict(x=rng.standard_normal((N, C, H, W)).astype(dtype),
+                          w1=(scale * rng.standard_normal((C, C, K, K))).astype(dtype),
+                          b1=(0.1 * rng.standard_normal(C)).astype(dtype) if i % 4 != 3 else None,
+                          w2=(scale * rng.standard_normal((C, C, K, K))).astype(dtype),
+                          b2=(0.1 * rng.standard_normal(C)).astype(dtype) if i % 5 != 4 else None)
+        if backward:
+            case = dict(dout=rng.standard_normal((N, C, H, W)).astype(dtype), **case)
+        cases.append(case)
+    return cases
+
+
+def _residual_args(case: Case) -> tuple[np.ndarray, ...]:
+    return tuple(case[k] for k in ("x", "w1", "b1", "w2", "b2"))
+
+
+def residual_mutants(case: Case) -> Mutants:
+    t = tuple(None if a is None else ref.tensor(a) for a in _residual_args(case))
+
+    def run(**mistake):
+        return lambda: ref.numpy(ref._residual_torch(*t, **mistake))
+
+    return {
+        "skip added after the last ReLU: add x to the second convolution's output, THEN apply ReLU":
+            run(skip_after_relu=True),
+        "skip connection missing: add x to the second convolution's output before the last ReLU": run(skip=False),
+        "last ReLU missing: the block returns relu(conv2(...) + x)": run(final_relu=False),
+        "ReLU between the two convolutions missing: relu(conv1(x)) feeds conv2": run(inner_relu=False),
+    }
+
+
+def residual_backward_mutants(case: Case) -> Mutants:
+    args = _residual_args(case)
+    dout = case["dout"]
+    dx, dw1, db1, dw2, db2 = ref.residual_block_backward(dout, *args)
+    x, w1, b1, w2, b2 = args
+    p = w1.shape[-1] // 2
+    s = ref.conv2d(ref.relu(ref.conv2d(x, w1, b1, padding=p)), w2, b2, padding=p) + x
+    ds = dout * (s > 0)
+    return {
+        "gradient of the skip path forgotten: x reaches the output twice (through the convolutions and "
+        "directly), so dx adds the gradient at the sum, relu_backward(dout, s), to the convolutions' dx":
+            lambda: (dx - ds, dw1, db1, dw2, db2),
+        "skip path's gradient not masked by the last ReLU: add relu_backward(dout, s) to dx, not dout":
+            lambda: (dx - ds + dout, dw1, db1, dw2, db2),
+        "last ReLU's mask not applied: start from ds = relu_backward(dout, s) with s = conv2(h) + x":
+            lambda: ref.residual_block_backward(dout, *args, final_relu=False),
+        "backward of a block with the skip added after the last ReLU: the skip comes BEFORE the ReLU":
+            lambda: ref.residual_block_backward(dout, *args, skip_after_relu=True),
+        "backward of the inner ReLU missing: pass dh through relu_backward at conv1's output":
+            lambda: ref.residual_block_backward(dout, *args, inner_relu=False),
+    }
+
+
+def param_cases(rng: np.random.Generator, n: int, separable: bool = False) -> list[Case]:
+    """Layer sizes: fixed MobileNet/ShuffleNet-like ones, then random ones (groups dividing both)."""
+    if separable:
+        fixed = [dict(c_in=32, c_out=64, kernel_size=3, bias=True), dict(c_in=3, c_out=5, kernel_size=[5, 3], bias=True),
+                 dict(c_in=16, c_out=8, kernel_size=3, bias=False), dict(c_in=1, c_out=1, kernel_size=1, bias=True)]
+    else:
+        fixed = [dict(c_in=3, c_out=32, kernel_size=3, groups=1, bias=True),
+                 dict(c_in=240, c_out=60, kernel_size=1, groups=3, bias=False),
+                 dict(c_in=32, c_out=32, kernel_size=3, groups=32, bias=True),
+                 dict(c_in=6, c_out=4, kernel_size=[3, 5], groups=2, bias=True),
+                 dict(c_in=8, c_out=12, kernel_size=3, groups=4, bias=True)]
+    cases = list(fixed)
+    for i in range(n):
+        k: Any = int(rng.integers(1, 8)) if i % 3 else [int(v) for v in rng.integers(1, 8, size=2)]
+        if separable:
+            cases.append(dict(c_in=int(rng.integers(1, 65)), c_out=int(rng.integers(1, 129)), kernel_size=k,
+                              bias=bool(i % 2)))
+        else:
+            g = int(rng.choice([1, 1, 2, 3, 4, 8]))
+            cases.append(dict(c_in=g * int(rng.integers(1, 17)), c_out=g * int(rng.integers(1, 17)), kernel_size=k,
+                              groups=g, bias=bool(i % 2)))
+    return cases
+
+
+def _khw(k: Any) -> tuple[int, int]:
+    return (k, k) if np.isscalar(k) else (int(k[0]), int(k[1]))
+
+
+def conv_params_mutants(case: Case) -> Mutants:
+    ci, co, g, bias = case["c_in"], case["c_out"], case["groups"], case["bias"]
+    kh, kw = _khw(case["kernel_size"])
+    nb = co if bias else 0
+    return {
+        "groups ignored: each filter sees only c_in / groups input channels, so the weights are "
+        "c_out * (c_in / groups) * KH * KW": lambda: co * ci * kh * kw + nb,
+        "divided by groups twice: the weights are c_out * (c_in / groups) * KH * KW, not also / groups":
+            lambda: co * (ci // g) * kh * kw // g + nb,
+        "bias ignored: add c_out biases when bias is True": lambda: co * (ci // g) * kh * kw,
+        "biases counted when bias is False": lambda: co * (ci // g) * kh * kw + co,
+        "one bias per input channel: a filter has ONE bias (c_out in all)": lambda: co * (ci // g) * (kh * kw + 1),
+        "kernel taken as KH x KH: multiply by KH * KW": lambda: co * (ci // g) * kh * kh + nb,
+    }
+
+
+def separable_params_mutants(case: Case) -> Mutants:
+    ci, co, bias = case["c_in"], case["c_out"], case["bias"]
+    kh, kw = _khw(case["kernel_size"])
+    b = 1 if bias else 0
+    return {
+        "depthwise step counted as a full convolution: it has groups = c_in, one KH x KW filter per channel":
+            lambda: ci * ci * kh * kw + b * ci + ci * co + b * co,
+        "counted as ONE standard convolution c_in -> c_out: separable means depthwise, then pointwise 1x1":
+            lambda: co * ci * kh * kw + b * co,
+        "pointwise step missing: add the 1x1 convolution c_in -> c_out": lambda: ci * kh * kw + b * ci,
+        "biases of the depthwise step forgotten: each of the two convolutions has its own biases":
+            lambda: ci * kh * kw + ci * co + b * co,
+        "biases of the pointwise step forgotten: each of the two convolutions has its own biases":
+            lambda: ci * kh * kw + b * ci + ci * co,
+        "biases counted when bias is False": lambda: ci * kh * kw + ci + ci * co + co,
+    }

@@ -235,3 +235,44 @@ def dropout_backward(dout, p, u) -> np.ndarray:
 
 def x_like(a) -> np.ndarray:
     return np.zeros_like(np.asarray(a, np.float64))
+
+# ---------------------------------------------------------------- chapter 8: architectures
+
+def residual_block(x, w1, b1, w2, b2) -> np.ndarray:
+    """relu(conv2(relu(conv1(x))) + x), both convolutions 'same' (padding K // 2), by torch."""
+    return numpy(_residual_torch(tensor(x), tensor(w1), None if b1 is None else tensor(b1), tensor(w2),
+                                 None if b2 is None else tensor(b2)))
+
+
+def _residual_torch(x, w1, b1, w2, b2, skip_after_relu: bool = False, final_relu: bool = True,
+                    inner_relu: bool = True, skip: bool = True) -> torch.Tensor:
+    """The residual block and its typical mistakes (the keyword arguments) in torch."""
+    p = w1.shape[-1] // 2
+    h = F.conv2d(x, w1, b1, padding=p)
+    h = F.relu(h) if inner_relu else h
+    s = F.conv2d(h, w2, b2, padding=p)
+    if skip_after_relu:
+        return F.relu(s) + x
+    s = s + x if skip else s
+    return F.relu(s) if final_relu else s
+
+
+def residual_block_backward(dout, x, w1, b1, w2, b2, **mistake) -> tuple[np.ndarray, ...]:
+    """(dx, dw1, db1, dw2, db2) by autograd; a None bias is differentiated as zeros."""
+    c = np.shape(w1)[0]
+    b1 = np.zeros(c) if b1 is None else b1
+    b2 = np.zeros(c) if b2 is None else b2
+    dx, dw1, db1, dw2, db2 = _vjp(lambda *t: _residual_torch(*t, **mistake), dout, x, w1, b1, w2, b2)
+    return dx, dw1, db1, dw2, db2
+
+
+def conv2d_params(c_in, c_out, kernel_size, groups=1, bias=True) -> int:
+    """Counted on a torch.nn.Conv2d built on the meta device (no memory, no arithmetic by hand)."""
+    k = kernel_size if np.isscalar(kernel_size) else tuple(kernel_size)
+    conv = torch.nn.Conv2d(c_in, c_out, k, groups=groups, bias=bias, device="meta")
+    return sum(p.numel() for p in conv.parameters())
+
+
+def depthwise_separable_params(c_in, c_out, kernel_size, bias=True) -> int:
+    """Depthwise (groups = c_in) then pointwise 1x1 torch convolutions, counted on the meta device."""
+    return conv2d_params(c_in, c_in, kernel_size, c_in, bias) + conv2d_params(c_in, c_out, 1, 1, bias)

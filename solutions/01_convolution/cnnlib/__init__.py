@@ -30,3 +30,10 @@ from .optim import SGD, Adadelta, Adam, RMSProp, adadelta_step, adam_step, rmspr
 
 __all__ += ["dropout", "dropout_backward", "Dropout", "sgd_step", "adam_step", "rmsprop_step", "adadelta_step",
             "SGD", "Adam", "RMSProp", "Adadelta"]
+
+# chapter 8: architectures
+from .param_counts import conv2d_mult_adds, conv2d_params, depthwise_separable_params
+from .residual import residual_block, residual_block_backward
+
+__all__ += ["conv2d_params", "depthwise_separable_params", "conv2d_mult_adds", "residual_block",
+            "residual_block_backward"]

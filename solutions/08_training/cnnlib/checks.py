@@ -242,3 +242,14 @@ SPECS.update({
     "dropout_backward": Spec("dropout_backward", partial(cc.dropout_cases, backward=True), ref.dropout_backward,
                              cc.dropout_backward_mutants, dtype_from="dout"),
 })
+
+# chapter 8: architectures (appended)
+SPECS.update({
+    "residual_block": Spec("residual_block", cc.residual_cases, ref.residual_block, cc.residual_mutants, dtype_from="x"),
+    "residual_block_backward": Spec("residual_block_backward", partial(cc.residual_cases, backward=True),
+                                    ref.residual_block_backward, cc.residual_backward_mutants, "arrays",
+                                    dtype_from="x", names=("dx", "dw1", "db1", "dw2", "db2")),
+    "conv2d_params": Spec("conv2d_params", cc.param_cases, ref.conv2d_params, cc.conv_params_mutants, "int"),
+    "depthwise_separable_params": Spec("depthwise_separable_params", partial(cc.param_cases, separable=True),
+                                       ref.depthwise_separable_params, cc.separable_params_mutants, "int"),
+})
