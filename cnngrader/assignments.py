@@ -332,3 +332,31 @@ convolution (c_in to c_in channels, `groups = c_in`) followed by a pointwise 1 x
 )
 
 ASSIGNMENTS[ARCHITECTURES.name] = ARCHITECTURES
+
+
+GRADCAM = Assignment(
+    name="10_gradcam",
+    title="Grad-CAM: where the network looks",
+    chapter="Chapter 9, Beyond classification and interpretation",
+    intro=r"""You write the heart of Grad-CAM in `cnnlib/gradcam.py`: the function that turns a layer's
+feature maps and the gradient of a class score with respect to them into a heatmap. The PyTorch
+part that captures both from a real model (a forward hook and `torch.autograd.grad`) is already
+written in the same file; the chapter shows it at work on a photograph of a cat.""",
+    tasks=(
+        Task("grad_cam_map", "grad_cam_map", "cnnlib/gradcam.py", 6, r"""`grad_cam_map(activations, gradients)`
+takes the K feature maps $A_k$ of one image at the chosen layer, `activations` `(K, H, W)`, and
+the gradient of the class score $y_c$ (the logit, before softmax) with respect to them,
+`gradients` `(K, H, W)`, and returns the `(H, W)` map
+
+$$\alpha_k = \frac{1}{HW} \sum_{i,j} \frac{\partial y_c}{\partial A_k(i, j)}, \qquad
+L_c = \mathrm{ReLU}\Big(\sum_k \alpha_k A_k\Big)$$
+
+in the inputs' dtype. The argument checks are already written.
+
+*Hints:* $\alpha$ has one number per feature map (K values): average over the two spatial axes
+only; the ReLU comes once, after the sum over $k$; a sum over $k$ of $\alpha_k A_k$ is a
+contraction of the first axes, which `np.tensordot` (or broadcasting and `sum`) does in one call."""),
+    ),
+)
+
+ASSIGNMENTS[GRADCAM.name] = GRADCAM

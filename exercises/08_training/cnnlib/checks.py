@@ -88,6 +88,9 @@ SPECS: dict[str, Spec] = {
                                    nonfinite_hint=_STABLE),
     "conv2d_backward": Spec("conv2d_backward", cc.conv_backward_cases, ref.conv2d_backward, cc.conv_backward_mutants,
                             "arrays", dtype_from="x", names=("dx", "dw", "db")),
+    # chapter 9
+    "grad_cam_map": Spec("grad_cam_map", cc.gradcam_cases, ref.grad_cam_map, cc.gradcam_mutants,
+                         dtype_from="activations"),
 }
 
 

@@ -37,3 +37,7 @@ from .residual import residual_block, residual_block_backward
 
 __all__ += ["conv2d_params", "depthwise_separable_params", "conv2d_mult_adds", "residual_block",
             "residual_block_backward"]
+
+from .gradcam import grad_cam_map  # noqa: E402  (chapter 9; NumPy only, torch is imported lazily there)
+
+__all__ += ["grad_cam_map"]

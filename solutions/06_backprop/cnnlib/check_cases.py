@@ -801,3 +801,35 @@ def separable_params_mutants(case: Case) -> Mutants:
             lambda: ci * kh * kw + b * ci + ci * co,
         "biases counted when bias is False": lambda: ci * kh * kw + ci + ci * co + co,
     }
+
+# ---------------------------------------------------------------- chapter 9: Grad-CAM
+
+def gradcam_cases(rng: np.random.Generator, n: int) -> list[Case]:
+    # Fixed: non-square maps whose weighted sum has both signs (separates every mutant), one float32.
+    a = rng.standard_normal((3, 4, 5))
+    g = rng.standard_normal((3, 4, 5)) + np.array([1.0, -0.5, 0.25])[:, None, None]
+    cases: list[Case] = [dict(activations=a, gradients=g),
+                         dict(activations=rng.standard_normal((4, 3, 2)).astype(np.float32),
+                              gradients=rng.standard_normal((4, 3, 2)).astype(np.float32)),
+                         dict(activations=np.abs(rng.standard_normal((2, 3, 3))),  # all negative weights: map of 0
+                              gradients=-np.abs(rng.standard_normal((2, 3, 3))) - 0.1)]
+    for _ in range(n):
+        k, h, w = (int(v) for v in rng.integers(1, 8, size=3))
+        cases.append(dict(activations=rng.standard_normal((k, h, w)) * 2,
+                          gradients=rng.standard_normal((k, h, w)) + rng.standard_normal((k, 1, 1))))
+    return cases
+
+
+def gradcam_mutants(case: Case) -> Mutants:
+    a, g = ref.tensor(case["activations"]), ref.tensor(case["gradients"])
+    alpha = g.mean(dim=(1, 2), keepdim=True)
+    return {"no ReLU at the end: Grad-CAM keeps only the positive part, ReLU(sum_k alpha_k A_k)":
+                lambda: ref.numpy((alpha * a).sum(0)),
+            "gradients summed over the positions instead of averaged: alpha_k is the MEAN of gradients[k]":
+                lambda: ref.numpy(F.relu((g.sum(dim=(1, 2), keepdim=True) * a).sum(0))),
+            "gradients averaged over the wrong axis: alpha_k averages gradients[k] over H and W (axes 1, 2)":
+                lambda: ref.numpy(F.relu((g.mean(dim=0, keepdim=True) * a).sum(0))),
+            "ReLU applied to each weighted map before the sum: apply it once, to the sum":
+                lambda: ref.numpy(F.relu(alpha * a).sum(0)),
+            "activations and gradients multiplied position by position: alpha_k is one number per map":
+                lambda: ref.numpy(F.relu((g * a).sum(0)))}

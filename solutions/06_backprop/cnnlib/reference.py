@@ -276,3 +276,8 @@ def conv2d_params(c_in, c_out, kernel_size, groups=1, bias=True) -> int:
 def depthwise_separable_params(c_in, c_out, kernel_size, bias=True) -> int:
     """Depthwise (groups = c_in) then pointwise 1x1 torch convolutions, counted on the meta device."""
     return conv2d_params(c_in, c_in, kernel_size, c_in, bias) + conv2d_params(c_in, c_out, 1, 1, bias)
+
+def grad_cam_map(activations, gradients) -> np.ndarray:
+    """Grad-CAM in torch: ReLU(sum_k mean_ij(gradients[k]) * activations[k]); (K,H,W), (K,H,W) -> (H,W)."""
+    a, g = tensor(activations), tensor(gradients)
+    return numpy(F.relu((g.mean(dim=(1, 2), keepdim=True) * a).sum(dim=0)))
