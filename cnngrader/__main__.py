@@ -65,6 +65,9 @@ def precheck(course: Path, name: str, student: str) -> str | None:
     import nbformat
 
     folder = course / "submitted" / student / name
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():  # copying would follow it: a link to the reference must not be graded
+            return f"{path.relative_to(folder)} is a symbolic link; submissions must hold their own files"
     for source in sorted((course / "solutions" / name).glob("*.ipynb")):
         path = folder / source.name
         if not path.is_file():
