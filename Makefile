@@ -63,3 +63,8 @@ progress: $(READY)
 
 clean:
 	rm -rf _build dist .pytest_cache .hypothesis
+
+# Instructor: autograde a class of 30 submissions of one assignment and print the wall time.
+.PHONY: bench-grading
+bench-grading: $(READY)
+	$(BIN)/python benchmarks/grading.py --students 30

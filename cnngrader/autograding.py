@@ -84,6 +84,11 @@ class RepairCells(NbGraderPreprocessor):
         for cell in list(nb.cells):
             meta = cell.get("metadata", {}).get("nbgrader", {})
             grade_id = meta.get("grade_id")
+            if meta and grade_id not in sources:
+                problems.append(f"cell {grade_id} claims to be an nbgrader cell but is not in the assignment: "
+                                "ignored")
+                del cell.metadata["nbgrader"]
+                continue
             if grade_id not in grade_cells:
                 continue
             name = f"graded cell {grade_id}"
@@ -115,8 +120,9 @@ class RepairCells(NbGraderPreprocessor):
         for problem in problems:
             self.log.warning("cnngrader: %s: %s", student, problem)
             if "deleted" not in problem:
+                target = problem.split()[2] if problem.startswith("graded cell") else None
                 index = next((i for i, c in enumerate(nb.cells)
-                              if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == problem.split()[2]), 0)
+                              if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == target), 0)
                 nb.cells.insert(index, _note(problem + "."))
         return nb, resources
 

@@ -78,10 +78,15 @@ def edit_tests(nb) -> None:
 
 
 def corr2d_test_to_markdown(nb) -> None:
+    """The test cell of corr2d turned into markdown, and a graded cell of 100 points made up."""
     c = cell(nb, "test_corr2d")
     c.cell_type = "markdown"
     c.pop("outputs", None)
     c.pop("execution_count", None)
+    bonus = nbformat.v4.new_code_cell("print('bonus')")
+    bonus.metadata["nbgrader"] = {"grade": True, "grade_id": "bonus", "locked": False, "points": 100,
+                                  "schema_version": 3, "solution": False, "task": False}
+    nb.cells.append(bonus)
 
 
 def truncate_json(folder: Path) -> None:
@@ -167,7 +172,8 @@ def students(course: Path) -> dict:
         "deletedcell": (ALL, notebook_edit(delete_conv2d_test), 10, ["was deleted from the submission", "restored it"]),
         "editedcell": (frozenset({"corr2d"}), notebook_edit(edit_tests), 3,
                        ["test_convolve2d was edited", "test_conv2d had its grading metadata changed"]),
-        "markdowncell": (ALL, notebook_edit(corr2d_test_to_markdown), 10, ["turned into markdown"]),
+        "markdowncell": (ALL, notebook_edit(corr2d_test_to_markdown), 10,
+                         ["turned into markdown", "cell bonus claims to be an nbgrader cell"]),
         "patcher": (frozenset({"corr2d", "convolve2d"}), monkeypatch_everything, 5, ["values are wrong"]),
         "reader": (frozenset({"corr2d", "convolve2d"}), read_from_disk(course), 5, ["Permission denied"]),
         "nandtype": (ALL, nan_and_dtype, 0, ["all values should be finite", "dtype expected float64"]),
@@ -251,3 +257,29 @@ def test_the_kernel_could_not_touch_the_gradebook_or_the_package(graded):
     assert any("Permission denied" in "".join(o.get("traceback", [])) + o.get("evalue", "") for o in scratch["outputs"])
     assert "def conv2d" in (course / "autograded" / "reader" / A1 / "cnnlib" / "conv.py").read_text()
     assert (course / "autograded" / "reader" / A1 / "cnnlib" / "conv.py").read_text() != REFERENCE.read_text()
+
+
+needs_landlock = pytest.mark.skipif(not __import__("cnngrader.sandbox").sandbox.landlock_abi(),
+                                    reason="this kernel has no Landlock: the sandbox falls back to Unix permissions")
+
+
+@needs_landlock
+def test_the_sandbox_reads_only_what_it_is_given(tmp_path):
+    """The kernel's wrapper: its own folder yes; the repository (reference, solutions) no; no signals out."""
+    (tmp_path / "mine.txt").write_text("mine")
+    code = ("import os, sys\nprint(open(sys.argv[1]).read())\n"
+            "for secret in sys.argv[2:]:\n"
+            "    try:\n        open(secret).read(); print('LEAK', secret)\n"
+            "    except PermissionError:\n        print('denied')\n"
+            "try:\n    os.kill(os.getppid(), 0); print('LEAK signal')\nexcept PermissionError:\n    print('no signal')\n")
+    proc = subprocess.run([sys.executable, "-m", "cnngrader.sandbox", "--write", str(tmp_path), "--memory", str(4 << 30),
+                           "--", sys.executable, "-c", code, str(tmp_path / "mine.txt"), str(REFERENCE),
+                           str(ROOT / "solutions" / A1 / f"{A1}.ipynb")], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.split() == ["mine", "denied", "denied", "no", "signal"], proc.stdout + proc.stderr
+
+
+def test_the_sandbox_limits_memory():
+    code = "import numpy as np\ntry:\n    np.empty((16 << 30) // 8)\nexcept MemoryError:\n    print('MemoryError')\n"
+    proc = subprocess.run([sys.executable, "-m", "cnngrader.sandbox", "--memory", str(2 << 30), "--",
+                           sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "MemoryError", proc.stdout + proc.stderr
