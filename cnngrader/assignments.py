@@ -210,6 +210,130 @@ looping over the KH x KW kernel offsets instead."""),
     ),
 )
 
+ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (CONVOLUTION, STRIDE_PADDING, ACTIVATIONS, POOLING,
+                                                          DENSE_SOFTMAX, BACKPROP)}
+
+
+# ---------------------------------------------------------------- chapter 7: training
+
+OPTIMIZERS = Assignment(
+    name="07_optimizers",
+    title="Optimizers and dropout",
+    chapter="Chapter 7, Training",
+    intro=r"""You write the update rules that make a network learn, in `cnnlib/optim.py`, and dropout,
+in `cnnlib/dropout.py`. Each update rule does ONE step for ONE parameter array: it takes the
+parameter, its gradient and the optimizer's state, and returns the new parameter and the new state
+(it modifies nothing in place). The checks compare each step with `torch.optim`'s own code,
+started from the same state. Bring your finished modules from the earlier assignments first
+(`python carry_forward.py 07_optimizers` in your workspace): the optimizer objects and the training
+loop in `cnnlib/` call your update rules and your layers.""",
+    tasks=(
+        Task("sgd_step", "sgd_step", "cnnlib/optim.py", 3, r"""`sgd_step(param, grad, velocity, lr, momentum=0.0, weight_decay=0.0, nesterov=False)` returns
+`(new_param, new_velocity)`, as `torch.optim.SGD` computes them:
+
+$$g = \nabla + \lambda\,\theta, \qquad v' = \mu\, v + g, \qquad
+\theta' = \theta - \eta\,(g + \mu\, v') \text{ (Nesterov)} \quad\text{or}\quad \theta' = \theta - \eta\, v'$$
+
+with $\eta$ = `lr`, $\mu$ = `momentum`, $\lambda$ = `weight_decay`. With momentum 0 this is plain
+gradient descent (and `new_velocity` is just $g$).
+
+*Hint:* in PyTorch's convention the velocity does NOT contain the learning rate (CS231n's notes use
+$v' = \mu v - \eta g$; the steps agree only while $\eta$ stays constant)."""),
+        Task("adam_step", "adam_step", "cnnlib/optim.py", 3, r"""`adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0)`
+returns `(new_param, new_m, new_v)` for step number `t` (1 at the first step):
+
+$$m' = \beta_1 m + (1-\beta_1) g, \quad v' = \beta_2 v + (1-\beta_2) g^2, \quad
+\theta' = \theta - \eta\, \frac{m'/(1-\beta_1^t)}{\sqrt{v'/(1-\beta_2^t)} + \epsilon}$$
+
+with $g$ = `grad + weight_decay * param`. The two divisions by $1-\beta^t$ are the *bias correction*:
+$m$ and $v$ start at zero, so without it the first steps are far too small."""),
+        Task("rmsprop_step", "rmsprop_step", "cnnlib/optim.py", 2, r"""`rmsprop_step(param, grad, square_avg, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0)` returns
+`(new_param, new_square_avg)`: $s' = \alpha s + (1-\alpha) g^2$, $\theta' = \theta - \eta\, g / (\sqrt{s'} + \epsilon)$
+(`torch.optim.RMSprop`, not centered, no momentum)."""),
+        Task("adadelta_step", "adadelta_step", "cnnlib/optim.py", 2, r"""`adadelta_step(param, grad, square_avg, acc_delta, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0)`
+returns `(new_param, new_square_avg, new_acc_delta)`, the optimizer of the seeds' MNIST example:
+
+$$s' = \rho s + (1-\rho) g^2, \quad \Delta = \frac{\sqrt{a + \epsilon}}{\sqrt{s' + \epsilon}}\, g, \quad
+a' = \rho a + (1-\rho) \Delta^2, \quad \theta' = \theta - \eta\,\Delta$$"""),
+        Task("dropout", "dropout", "cnnlib/dropout.py", 2, r"""`dropout(x, p, u)` is inverted dropout in training mode: `u` holds one uniform draw in [0, 1) per
+value of `x`; a value is KEPT where `u >= p` and then divided by `1 - p`, and is 0 elsewhere. The
+expected output is then `x` itself, so that nothing needs to change at test time."""),
+        Task("dropout_backward", "dropout_backward", "cnnlib/dropout.py", 1, r"""`dropout_backward(dout, p, u)` returns the gradient with respect to `x` of `dropout(x, p, u)`:
+the same mask and the same scaling, applied to `dout`."""),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class WeightsAssignment(Assignment):
+    """An assignment graded on a file of trained weights (cnngrader.weights), not on functions.
+
+    The notebook (cnngrader.training_notebook) trains a network built from the student's own
+    cnnlib and saves ``weights_file``; the graded cell evaluates that file with a reference forward
+    pass in a separate process, on held-out data, and awards points by accuracy thresholds.
+    """
+
+    weights_file: str = "lenet5_weights.npz"
+    weights_points: int = 10
+
+    @property
+    def points(self) -> int:
+        return self.weights_points + sum(t.points for t in self.tasks)
+
+
+TRAINING = WeightsAssignment(
+    name="08_training",
+    title="Train your own LeNet-5",
+    chapter="Chapter 7, Training",
+    intro=r"""You train LeNet-5, built from YOUR `cnnlib` (your convolution, pooling, activations, linear
+layer, losses, backward passes and optimizers), on MNIST digits, and hand in the trained weights.
+No function is graded here: your network is. The graded cell evaluates the weights that you saved
+in `lenet5_weights.npz`, next to this notebook, on held-out test digits that you did not train on.""",
+    tasks=(),
+)
+
+ASSIGNMENTS.update({a.name: a for a in (OPTIMIZERS, TRAINING)})
+
+ARCHITECTURES = Assignment(
+    name="09_architectures",
+    title="Residual block and parameter counts",
+    chapter="Chapter 8, Architectures",
+    intro=r"""You write the basic residual block of ResNet, forward and backward, in `cnnlib/residual.py`,
+and the parameter counts of grouped and depthwise separable convolutions in `cnnlib/param_counts.py`.
+The residual block calls your `conv2d`, `conv2d_backward`, `relu` and `relu_backward`: copy your
+`cnnlib/conv.py`, `cnnlib/shapes.py` and `cnnlib/activations.py` from assignments 02 and 06 over the
+ones here first. The argument checks are already written.""",
+    tasks=(
+        Task("residual_block", "residual_block", "cnnlib/residual.py", 3, r"""`residual_block(x, w1, b1, w2, b2)`
+computes, for x `(N, C, H, W)`, w1 and w2 `(C, C, K, K)` (K odd), b1 and b2 `(C,)` or `None`:
+
+$$\text{out} = \mathrm{relu}\big(\mathrm{conv}_2(\mathrm{relu}(\mathrm{conv}_1(x))) + x\big)$$
+
+Both convolutions use stride 1 and padding `K // 2`, so the output has the shape of x and the
+skip connection adds x unchanged. The skip is added *before* the last ReLU."""),
+        Task("residual_block_backward", "residual_block_backward", "cnnlib/residual.py", 4, r"""`residual_block_backward(dout, x, w1, b1, w2, b2)`
+returns `(dx, dw1, db1, dw2, db2)` with the shapes of x, w1, `(C,)`, w2, `(C,)` (db1 and db2 even
+when b1 or b2 is `None`). Recompute the forward pass, keeping the values that the backward steps
+need (the input of each ReLU). Go backward step by step: the last ReLU, the sum, the second
+convolution, the inner ReLU, the first convolution.
+
+*Hint:* x reaches the output along two paths, through the convolutions and through the skip.
+Its gradient is the sum of the gradients along both paths."""),
+        Task("conv2d_params", "conv2d_params", "cnnlib/param_counts.py", 2, r"""`conv2d_params(c_in, c_out, kernel_size, groups=1, bias=True)`
+returns, as an `int`, the number of parameters of `torch.nn.Conv2d(c_in, c_out, kernel_size,
+groups=groups, bias=bias)`. `kernel_size` is K or a pair `(KH, KW)`. With `groups = g` the
+channels are split into g groups and each output channel sees only the `c_in / g` input
+channels of its group."""),
+        Task("depthwise_separable_params", "depthwise_separable_params", "cnnlib/param_counts.py", 2, r"""`depthwise_separable_params(c_in, c_out, kernel_size, bias=True)`
+returns the parameters of MobileNet's depthwise separable convolution: a depthwise K x K
+convolution (c_in to c_in channels, `groups = c_in`) followed by a pointwise 1 x 1 convolution
+(c_in to c_out), each with its own biases when `bias` is True."""),
+    ),
+)
+
+ASSIGNMENTS[ARCHITECTURES.name] = ARCHITECTURES
+
+
 GRADCAM = Assignment(
     name="10_gradcam",
     title="Grad-CAM: where the network looks",
@@ -235,5 +359,4 @@ contraction of the first axes, which `np.tensordot` (or broadcasting and `sum`) 
     ),
 )
 
-ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (CONVOLUTION, STRIDE_PADDING, ACTIVATIONS, POOLING,
-                                                          DENSE_SOFTMAX, BACKPROP, GRADCAM)}
+ASSIGNMENTS[GRADCAM.name] = GRADCAM

@@ -230,3 +230,29 @@ def check(name: str, fn: Callable[..., Any], seed: int = 0, n: int = 8) -> None:
         if problem:
             raise AssertionError(problem)
     print(f"{SPECS[name].function}: all {len(all_cases)} cases agree with PyTorch.")
+
+# chapter 7: optimizers and dropout (references: torch.optim's own step, float64)
+SPECS.update({
+    "sgd_step": Spec("sgd_step", cc.sgd_cases, ref.sgd_step, cc.sgd_mutants, "arrays", dtype_from="param",
+                     names=("new_param", "new_velocity")),
+    "adam_step": Spec("adam_step", cc.adam_cases, ref.adam_step, cc.adam_mutants, "arrays", dtype_from="param",
+                      names=("new_param", "new_m", "new_v")),
+    "rmsprop_step": Spec("rmsprop_step", cc.rmsprop_cases, ref.rmsprop_step, cc.rmsprop_mutants, "arrays",
+                         dtype_from="param", names=("new_param", "new_square_avg")),
+    "adadelta_step": Spec("adadelta_step", cc.adadelta_cases, ref.adadelta_step, cc.adadelta_mutants, "arrays",
+                          dtype_from="param", names=("new_param", "new_square_avg", "new_acc_delta")),
+    "dropout": Spec("dropout", cc.dropout_cases, ref.dropout, cc.dropout_mutants, dtype_from="x"),
+    "dropout_backward": Spec("dropout_backward", partial(cc.dropout_cases, backward=True), ref.dropout_backward,
+                             cc.dropout_backward_mutants, dtype_from="dout"),
+})
+
+# chapter 8: architectures (appended)
+SPECS.update({
+    "residual_block": Spec("residual_block", cc.residual_cases, ref.residual_block, cc.residual_mutants, dtype_from="x"),
+    "residual_block_backward": Spec("residual_block_backward", partial(cc.residual_cases, backward=True),
+                                    ref.residual_block_backward, cc.residual_backward_mutants, "arrays",
+                                    dtype_from="x", names=("dx", "dw1", "db1", "dw2", "db2")),
+    "conv2d_params": Spec("conv2d_params", cc.param_cases, ref.conv2d_params, cc.conv_params_mutants, "int"),
+    "depthwise_separable_params": Spec("depthwise_separable_params", partial(cc.param_cases, separable=True),
+                                       ref.depthwise_separable_params, cc.separable_params_mutants, "int"),
+})

@@ -472,6 +472,336 @@ def conv_backward_mutants(case: Case) -> Mutants:
     }
 
 
+# ---------------------------------------------------------------- chapter 7: optimizers and dropout
+
+def _opt_arrays(rng: np.random.Generator, i: int, names: tuple[str, ...], positive: tuple[str, ...] = ()) -> Case:
+    shape = [(3, 4), (5,), (2, 3, 2, 2), (1,)][i % 4] if i < 4 else tuple(int(v) for v in rng.integers(1, 5, size=int(rng.integers(1, 4))))
+    dtype = np.float32 if i == 1 else np.float64
+    case: Case = {}
+    for name in names:
+        a = rng.standard_normal(shape)
+        case[name] = (np.abs(a) * 0.1 if name in positive else a).astype(dtype)
+    return case
+
+
+def sgd_cases(rng: np.random.Generator, n: int) -> list[Case]:
+    # fixed: plain SGD, momentum, momentum + weight decay, Nesterov; then random settings
+    fixed = [dict(lr=0.1), dict(lr=0.05, momentum=0.9), dict(lr=0.01, momentum=0.8, weight_decay=0.01),
+             dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.001)]
+    cases = []
+    for i in range(len(fixed) + n):
+        case = _opt_arrays(rng, i, ("param", "grad", "velocity"))
+        if i < len(fixed):
+            case.update(fixed[i])
+        else:
+            momentum = float(rng.choice([0.0, 0.5, 0.9]))
+            case.update(lr=float(rng.uniform(0.001, 0.5)), momentum=momentum,
+                        weight_decay=float(rng.choice([0.0, 0.01])), nesterov=bool(momentum and rng.random() < 0.5))
+        if not case.get("momentum"):
+            case["velocity"] = np.zeros_like(case["velocity"])
+        cases.append(case)
+    return cases
+
+
+def sgd_mutants(case: Case) -> Mutants:
+    p, g, v = case["param"], case["grad"], case["velocity"]
+    lr, mom, wd, nest = case["lr"], case.get("momentum", 0.0), case.get("weight_decay", 0.0), case.get("nesterov", False)
+    gg = g + wd * p
+    vv = mom * v + lr * gg
+    m: Mutants = {"learning rate inside the velocity: in torch's convention velocity = momentum * velocity + g, "
+                  "and the step is lr * velocity": lambda: (p - vv, vv)}
+    if mom:
+        m["momentum ignored: velocity = momentum * velocity + g, and the step follows the velocity"] = \
+            lambda: ref.sgd_step(p, g, v, lr, 0.0, wd)
+        vd = mom * v + (1 - mom) * gg
+        m["momentum applied wrongly: velocity = momentum * velocity + g (no (1 - momentum) factor on g)"] = \
+            lambda: (p - lr * vd, vd)
+    if nest:
+        m["Nesterov ignored: with nesterov=True the step is lr * (g + momentum * velocity')"] = \
+            lambda: ref.sgd_step(p, g, v, lr, mom, wd, False)
+    if wd:
+        m["weight decay missing: g = grad + weight_decay * param"] = lambda: ref.sgd_step(p, g, v, lr, mom, 0.0, nest)
+    return m
+
+
+def adam_cases(rng: np.random.Generator, n: int) -> list[Case]:
+    fixed = [dict(t=1), dict(t=2, lr=0.01), dict(t=10, lr=0.001, beta1=0.8, beta2=0.99, weight_decay=0.01),
+             dict(t=3, lr=0.1, eps=1e-3)]
+    cases = []
+    for i in range(len(fixed) + n):
+        case = _opt_arrays(rng, i, ("param", "grad", "m", "v"), positive=("v",))
+        case.update(fixed[i] if i < len(fixed) else
+                    dict(t=int(rng.integers(1, 50)), lr=float(rng.uniform(1e-4, 0.1)),
+                         beta1=float(rng.choice([0.9, 0.5])), beta2=float(rng.choice([0.999, 0.9])),
+                         weight_decay=float(rng.choice([0.0, 0.05]))))
+        if case["t"] == 1:
+            case["m"], case["v"] = np.zeros_like(case["m"]), np.zeros_like(case["v"])
+        cases.append(case)
+    return cases
+
+
+def adam_mutants(case: Case) -> Mutants:
+    p, g, m_, v_, t = case["param"], case["grad"], case["m"], case["v"], case["t"]
+    lr, b1, b2 = case.get("lr", 1e-3), case.get("beta1", 0.9), case.get("beta2", 0.999)
+    eps, wd = case.get("eps", 1e-8), case.get("weight_decay", 0.0)
+    _, m1, v1 = ref.adam_step(p, g, m_, v_, t, lr, b1, b2, eps, wd)
+    mut: Mutants = {
+        "bias correction missing: divide m by (1 - beta1**t) and v by (1 - beta2**t)":
+            lambda: (p - lr * m1 / (np.sqrt(v1) + eps), m1, v1),
+        "bias correction of m only: v needs its own (1 - beta2**t)":
+            lambda: (p - lr * (m1 / (1 - b1 ** t)) / (np.sqrt(v1) + eps), m1, v1),
+        "bias correction with the wrong step number: t counts from 1 at the first step":
+            lambda: ref.adam_step(p, g, m_, v_, t + 1, lr, b1, b2, eps, wd),
+        "eps inside the square root: the denominator is sqrt(v_hat) + eps":
+            lambda: (p - lr * (m1 / (1 - b1 ** t)) / np.sqrt(v1 / (1 - b2 ** t) + eps), m1, v1),
+        "betas swapped in the averages: m' = beta1 * m + (1 - beta1) * g, not (1 - beta1) * m + beta1 * g":
+            lambda: _adam_swapped(p, g, m_, v_, t, lr, b1, b2, eps, wd),
+    }
+    if wd:
+        mut["weight decay missing: g = grad + weight_decay * param"] = \
+            lambda: ref.adam_step(p, g, m_, v_, t, lr, b1, b2, eps, 0.0)
+    return mut
+
+
+def _adam_swapped(p, g, m, v, t, lr, b1, b2, eps, wd):
+    gg = g + wd * p
+    m1, v1 = (1 - b1) * m + b1 * gg, (1 - b2) * v + b2 * gg * gg
+    return p - lr * (m1 / (1 - b1 ** t)) / (np.sqrt(v1 / (1 - b2 ** t)) + eps), m1, v1
+
+
+def rmsprop_cases(rng: np.random.Generator, n: int) -> list[Case]:
+    fixed = [dict(), dict(lr=0.001, alpha=0.9), dict(lr=0.01, eps=1e-2, weight_decay=0.01)]
+    cases = []
+    for i in range(len(fixed) + n):
+        case = _opt_arrays(rng, i, ("param", "grad", "square_avg"), positive=("square_avg",))
+        case.update(fixed[i] if i < len(fixed) else
+                    dict(lr=float(rng.uniform(1e-4, 0.05)), alpha=float(rng.choice([0.99, 0.9, 0.5])),
+                         weight_decay=float(rng.choice([0.0, 0.05]))))
+        cases.append(case)
+    return cases
+
+
+def rmsprop_mutants(case: Case) -> Mutants:
+    p, g, sq = case["param"], case["grad"], case["square_avg"]
+    lr, alpha, eps, wd = case.get("lr", 1e-2), case.get("alpha", 0.99), case.get("eps", 1e-8), case.get("weight_decay", 0.0)
+    _, sq1 = ref.rmsprop_step(p, g, sq, lr, alpha, eps, wd)
+    gg = g + wd * p
+    sq_sw = (1 - alpha) * sq + alpha * gg * gg
+    m: Mutants = {
+        "eps inside the square root: the denominator is sqrt(square_avg') + eps":
+            lambda: (p - lr * gg / np.sqrt(sq1 + eps), sq1),
+        "alpha on the wrong term: square_avg' = alpha * square_avg + (1 - alpha) * g**2":
+            lambda: (p - lr * gg / (np.sqrt(sq_sw) + eps), sq_sw),
+        "old average used: divide by sqrt of the UPDATED square_avg'":
+            lambda: (p - lr * gg / (np.sqrt(sq) + eps), sq1),
+    }
+    if wd:
+        m["weight decay missing: g = grad + weight_decay * param"] = lambda: ref.rmsprop_step(p, g, sq, lr, alpha, eps, 0.0)
+    return m
+
+
+def adadelta_cases(rng: np.random.Generator, n: int) -> list[Case]:
+    fixed = [dict(), dict(lr=0.5, rho=0.95), dict(eps=1e-3, weight_decay=0.01)]
+    cases = []
+    for i in range(len(fixed) + n):
+        case = _opt_arrays(rng, i, ("param", "grad", "square_avg", "acc_delta"), positive=("square_avg", "acc_delta"))
+        case.update(fixed[i] if i < len(fixed) else
+                    dict(lr=float(rng.uniform(0.1, 1.0)), rho=float(rng.choice([0.9, 0.95, 0.5])),
+                         weight_decay=float(rng.choice([0.0, 0.05]))))
+        cases.append(case)
+    return cases
+
+
+def adadelta_mutants(case: Case) -> Mutants:
+    p, g, sq, acc = case["param"], case["grad"], case["square_avg"], case["acc_delta"]
+    lr, rho, eps, wd = case.get("lr", 1.0), case.get("rho", 0.9), case.get("eps", 1e-6), case.get("weight_decay", 0.0)
+    gg = g + wd * p
+    sq1 = rho * sq + (1 - rho) * gg * gg
+    m: Mutants = {
+        "eps outside the square roots: delta = sqrt(acc_delta + eps) / sqrt(square_avg' + eps) * g":
+            lambda: _adadelta_eps_outside(p, gg, sq1, acc, lr, rho, eps),
+        "learning rate ignored: new_param = param - lr * delta":
+            lambda: ref.adadelta_step(p, g, sq, acc, 1.0, rho, eps, wd),
+        "old average of squared gradients used: compute square_avg' first":
+            lambda: _adadelta_old_sq(p, gg, sq, sq1, acc, lr, rho, eps),
+    }
+    if wd:
+        m["weight decay missing: g = grad + weight_decay * param"] = \
+            lambda: ref.adadelta_step(p, g, sq, acc, lr, rho, eps, 0.0)
+    return m
+
+
+def _adadelta_eps_outside(p, g, sq1, acc, lr, rho, eps):
+    delta = (np.sqrt(acc) + eps) / (np.sqrt(sq1) + eps) * g
+    return p - lr * delta, sq1, rho * acc + (1 - rho) * delta * delta
+
+
+def _adadelta_old_sq(p, g, sq, sq1, acc, lr, rho, eps):
+    delta = np.sqrt(acc + eps) / np.sqrt(sq + eps) * g
+    return p - lr * delta, sq1, rho * acc + (1 - rho) * delta * delta
+
+
+def dropout_cases(rng: np.random.Generator, n: int, backward: bool = False) -> list[Case]:
+    cases = []
+    shapes = [(4, 5), (2, 3, 4, 4), (7,)] + [tuple(int(v) for v in rng.integers(1, 6, size=int(rng.integers(1, 5))))
+                                           for _ in range(n)]
+    ps = [0.5, 0.25, 0.0] + [float(rng.choice([0.1, 0.3, 0.5, 0.8])) for _ in range(n)]
+    for i, (shape, p) in enumerate(zip(shapes, ps)):
+        dtype = np.float32 if i == 1 else np.float64
+        case: Case = {"dout" if backward else "x": rng.standard_normal(shape).astype(dtype), "p": p,
+                      "u": rng.random(shape).astype(dtype)}
+        cases.append(case)
+    return cases
+
+
+def dropout_mutants(case: Case) -> Mutants:
+    x, p, u = case["x"], case["p"], case["u"]
+    keep = u >= p
+    m: Mutants = {"not rescaled: divide the kept values by (1 - p) (inverted dropout), so the expected output equals x":
+                  lambda: x * keep,
+                  "kept where u < p: a value is DROPPED with probability p, so keep it where u >= p":
+                  lambda: x * (u < p) / (1 - p)}
+    if p > 0:
+        m["divided by p instead of (1 - p)"] = lambda: x * keep / p
+    m.update({"multiplied by (1 - p) instead of divided": lambda: x * keep * (1 - p),
+              "nothing dropped: zero the values where u < p": lambda: x / (1 - p)})
+    return m
+
+
+def dropout_backward_mutants(case: Case) -> Mutants:
+    d, p, u = case["dout"], case["p"], case["u"]
+    keep = u >= p
+    return {"not rescaled: the gradient goes through the same 1 / (1 - p) scaling as the forward pass":
+                lambda: d * keep,
+            "mask not applied: dropped values get no gradient": lambda: d / (1 - p),
+            "kept where u < p: use the forward pass's mask, u >= p": lambda: d * (u < p) / (1 - p)}
+
+# ---------------------------------------------------------------- chapter 8: architectures
+
+def residual_cases(rng: np.random.Generator, n: int, backward: bool = False) -> list[Case]:
+    """Residual blocks: batch of 1 to 3, 1 to 4 channels, non-square maps, K in {1, 3, 5}, biases or None."""
+    shapes = [(1, 3, 5, 6, 3), (2, 2, 4, 3, 1), (1, 1, 1, 1, 3), (2, 4, 6, 5, 5)]  # fixed: every mutant shows
+    for _ in range(n):
+        shapes.append((int(rng.integers(1, 4)), int(rng.integers(1, 5)), int(rng.integers(1, 8)),
+                       int(rng.integers(1, 8)), int(rng.choice([1, 3, 3, 5]))))
+    cases = []
+    for i, (N, C, H, W, K) in enumerate(shapes):
+        dtype = np.float32 if i == 1 else np.float64
+        scale = 1.0 / np.sqrt(C * K * K)  # keeps both ReLUs about half open
+        case: Case = dict(x=rng.standard_normal((N, C, H, W)).astype(dtype),
+                          w1=(scale * rng.standard_normal((C, C, K, K))).astype(dtype),
+                          b1=(0.1 * rng.standard_normal(C)).astype(dtype) if i % 4 != 3 else None,
+                          w2=(scale * rng.standard_normal((C, C, K, K))).astype(dtype),
+                          b2=(0.1 * rng.standard_normal(C)).astype(dtype) if i % 5 != 4 else None)
+        if backward:
+            case = dict(dout=rng.standard_normal((N, C, H, W)).astype(dtype), **case)
+        cases.append(case)
+    return cases
+
+
+def _residual_args(case: Case) -> tuple[np.ndarray, ...]:
+    return tuple(case[k] for k in ("x", "w1", "b1", "w2", "b2"))
+
+
+def residual_mutants(case: Case) -> Mutants:
+    t = tuple(None if a is None else ref.tensor(a) for a in _residual_args(case))
+
+    def run(**mistake):
+        return lambda: ref.numpy(ref._residual_torch(*t, **mistake))
+
+    return {
+        "skip added after the last ReLU: add x to the second convolution's output, THEN apply ReLU":
+            run(skip_after_relu=True),
+        "skip connection missing: add x to the second convolution's output before the last ReLU": run(skip=False),
+        "last ReLU missing: the block returns relu(conv2(...) + x)": run(final_relu=False),
+        "ReLU between the two convolutions missing: relu(conv1(x)) feeds conv2": run(inner_relu=False),
+    }
+
+
+def residual_backward_mutants(case: Case) -> Mutants:
+    args = _residual_args(case)
+    dout = case["dout"]
+    dx, dw1, db1, dw2, db2 = ref.residual_block_backward(dout, *args)
+    x, w1, b1, w2, b2 = args
+    p = w1.shape[-1] // 2
+    s = ref.conv2d(ref.relu(ref.conv2d(x, w1, b1, padding=p)), w2, b2, padding=p) + x
+    ds = dout * (s > 0)
+    return {
+        "gradient of the skip path forgotten: x reaches the output twice (through the convolutions and "
+        "directly), so dx adds the gradient at the sum, relu_backward(dout, s), to the convolutions' dx":
+            lambda: (dx - ds, dw1, db1, dw2, db2),
+        "skip path's gradient not masked by the last ReLU: add relu_backward(dout, s) to dx, not dout":
+            lambda: (dx - ds + dout, dw1, db1, dw2, db2),
+        "last ReLU's mask not applied: start from ds = relu_backward(dout, s) with s = conv2(h) + x":
+            lambda: ref.residual_block_backward(dout, *args, final_relu=False),
+        "backward of a block with the skip added after the last ReLU: the skip comes BEFORE the ReLU":
+            lambda: ref.residual_block_backward(dout, *args, skip_after_relu=True),
+        "backward of the inner ReLU missing: pass dh through relu_backward at conv1's output":
+            lambda: ref.residual_block_backward(dout, *args, inner_relu=False),
+    }
+
+
+def param_cases(rng: np.random.Generator, n: int, separable: bool = False) -> list[Case]:
+    """Layer sizes: fixed MobileNet/ShuffleNet-like ones, then random ones (groups dividing both)."""
+    if separable:
+        fixed = [dict(c_in=32, c_out=64, kernel_size=3, bias=True), dict(c_in=3, c_out=5, kernel_size=[5, 3], bias=True),
+                 dict(c_in=16, c_out=8, kernel_size=3, bias=False), dict(c_in=1, c_out=1, kernel_size=1, bias=True)]
+    else:
+        fixed = [dict(c_in=3, c_out=32, kernel_size=3, groups=1, bias=True),
+                 dict(c_in=240, c_out=60, kernel_size=1, groups=3, bias=False),
+                 dict(c_in=32, c_out=32, kernel_size=3, groups=32, bias=True),
+                 dict(c_in=6, c_out=4, kernel_size=[3, 5], groups=2, bias=True),
+                 dict(c_in=8, c_out=12, kernel_size=3, groups=4, bias=True)]
+    cases = list(fixed)
+    for i in range(n):
+        k: Any = int(rng.integers(1, 8)) if i % 3 else [int(v) for v in rng.integers(1, 8, size=2)]
+        if separable:
+            cases.append(dict(c_in=int(rng.integers(1, 65)), c_out=int(rng.integers(1, 129)), kernel_size=k,
+                              bias=bool(i % 2)))
+        else:
+            g = int(rng.choice([1, 1, 2, 3, 4, 8]))
+            cases.append(dict(c_in=g * int(rng.integers(1, 17)), c_out=g * int(rng.integers(1, 17)), kernel_size=k,
+                              groups=g, bias=bool(i % 2)))
+    return cases
+
+
+def _khw(k: Any) -> tuple[int, int]:
+    return (k, k) if np.isscalar(k) else (int(k[0]), int(k[1]))
+
+
+def conv_params_mutants(case: Case) -> Mutants:
+    ci, co, g, bias = case["c_in"], case["c_out"], case["groups"], case["bias"]
+    kh, kw = _khw(case["kernel_size"])
+    nb = co if bias else 0
+    return {
+        "groups ignored: each filter sees only c_in / groups input channels, so the weights are "
+        "c_out * (c_in / groups) * KH * KW": lambda: co * ci * kh * kw + nb,
+        "divided by groups twice: the weights are c_out * (c_in / groups) * KH * KW, not also / groups":
+            lambda: co * (ci // g) * kh * kw // g + nb,
+        "bias ignored: add c_out biases when bias is True": lambda: co * (ci // g) * kh * kw,
+        "biases counted when bias is False": lambda: co * (ci // g) * kh * kw + co,
+        "one bias per input channel: a filter has ONE bias (c_out in all)": lambda: co * (ci // g) * (kh * kw + 1),
+        "kernel taken as KH x KH: multiply by KH * KW": lambda: co * (ci // g) * kh * kh + nb,
+    }
+
+
+def separable_params_mutants(case: Case) -> Mutants:
+    ci, co, bias = case["c_in"], case["c_out"], case["bias"]
+    kh, kw = _khw(case["kernel_size"])
+    b = 1 if bias else 0
+    return {
+        "depthwise step counted as a full convolution: it has groups = c_in, one KH x KW filter per channel":
+            lambda: ci * ci * kh * kw + b * ci + ci * co + b * co,
+        "counted as ONE standard convolution c_in -> c_out: separable means depthwise, then pointwise 1x1":
+            lambda: co * ci * kh * kw + b * co,
+        "pointwise step missing: add the 1x1 convolution c_in -> c_out": lambda: ci * kh * kw + b * ci,
+        "biases of the depthwise step forgotten: each of the two convolutions has its own biases":
+            lambda: ci * kh * kw + ci * co + b * co,
+        "biases of the pointwise step forgotten: each of the two convolutions has its own biases":
+            lambda: ci * kh * kw + b * ci + ci * co,
+        "biases counted when bias is False": lambda: ci * kh * kw + ci + ci * co + co,
+    }
+
 # ---------------------------------------------------------------- chapter 9: Grad-CAM
 
 def gradcam_cases(rng: np.random.Generator, n: int) -> list[Case]:
