@@ -79,6 +79,7 @@ class TrainConfig:
     drop_last: bool = True
     seed: int = 0
     eval_batch_size: int = 1024
+    eval_every: int = 1  # evaluate on the test set every k epochs (and after the last); NaN in between
     progress: bool = True
     desc: str = "train"
     record_indices: bool = False  # keep the training-set indices of every step in TrainResult.indices
@@ -269,8 +270,11 @@ def train(model: nn.Module, train_images: np.ndarray, train_labels: np.ndarray,
             loss_sum = torch.zeros((), device=device)
             correct = torch.zeros((), device=device, dtype=torch.long)
             seen = 0
-            for batch in epoch_batches(len(x_train), config.batch_size, epoch, config.seed, config.drop_last, world):
-                idx = shard(batch, rank, world).to(device)
+            batches = epoch_batches(len(x_train), config.batch_size, epoch, config.seed, config.drop_last, world)
+            # this process's shards, copied to the device once per epoch (no host-to-device copy per step)
+            mine = [shard(b, rank, world) for b in batches]
+            on_device = torch.cat(mine).to(device, non_blocking=True).split([len(m) for m in mine])
+            for idx in on_device:
                 if config.record_indices:
                     seen_indices.append(idx.tolist())
                 xb = normalise(x_train[idx], mean, std)
@@ -304,7 +308,8 @@ def train(model: nn.Module, train_images: np.ndarray, train_labels: np.ndarray,
             images += int(stats[2])
             history["loss"].append(float(stats[0] / stats[2]))
             history["train_acc"].append(float(stats[1] / stats[2]))
-            acc = evaluate(unwrap(net), x_test, y_test, mean, std, config, device) if has_test else math.nan
+            due = (epoch + 1) % max(1, config.eval_every) == 0 or epoch == config.epochs - 1
+            acc = evaluate(unwrap(net), x_test, y_test, mean, std, config, device) if has_test and due else math.nan
             history["test_acc"].append(acc)
             bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", test_acc=f"{acc:.3f}")
         bar.close()
