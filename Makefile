@@ -63,3 +63,15 @@ progress: $(READY)
 
 clean:
 	rm -rf _build dist .pytest_cache .hypothesis
+
+# Chapter 10's full runs on a CUDA GPU: writes book/results/gpu_results.json (device, date, versions,
+# figures), the only source of the GPU figures the book shows. Several GPUs, data-parallel:
+#   $(BIN)/torchrun --nproc_per_node=N -m cnnlib.final_runs
+.PHONY: gpu-results
+gpu-results: $(READY)
+	$(BIN)/python -m cnnlib.final_runs
+
+# Instructor: autograde a class of 30 submissions of one assignment and print the wall time.
+.PHONY: bench-grading
+bench-grading: $(READY)
+	$(BIN)/python benchmarks/grading.py --students 30

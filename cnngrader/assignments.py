@@ -213,6 +213,87 @@ looping over the KH x KW kernel offsets instead."""),
 ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (CONVOLUTION, STRIDE_PADDING, ACTIVATIONS, POOLING,
                                                           DENSE_SOFTMAX, BACKPROP)}
 
+
+# ---------------------------------------------------------------- chapter 7: training
+
+OPTIMIZERS = Assignment(
+    name="07_optimizers",
+    title="Optimizers and dropout",
+    chapter="Chapter 7, Training",
+    intro=r"""You write the update rules that make a network learn, in `cnnlib/optim.py`, and dropout,
+in `cnnlib/dropout.py`. Each update rule does ONE step for ONE parameter array: it takes the
+parameter, its gradient and the optimizer's state, and returns the new parameter and the new state
+(it modifies nothing in place). The checks compare each step with `torch.optim`'s own code,
+started from the same state. Bring your finished modules from the earlier assignments first
+(`python carry_forward.py 07_optimizers` in your workspace): the optimizer objects and the training
+loop in `cnnlib/` call your update rules and your layers.""",
+    tasks=(
+        Task("sgd_step", "sgd_step", "cnnlib/optim.py", 3, r"""`sgd_step(param, grad, velocity, lr, momentum=0.0, weight_decay=0.0, nesterov=False)` returns
+`(new_param, new_velocity)`, as `torch.optim.SGD` computes them:
+
+$$g = \nabla + \lambda\,\theta, \qquad v' = \mu\, v + g, \qquad
+\theta' = \theta - \eta\,(g + \mu\, v') \text{ (Nesterov)} \quad\text{or}\quad \theta' = \theta - \eta\, v'$$
+
+with $\eta$ = `lr`, $\mu$ = `momentum`, $\lambda$ = `weight_decay`. With momentum 0 this is plain
+gradient descent (and `new_velocity` is just $g$).
+
+*Hint:* in PyTorch's convention the velocity does NOT contain the learning rate (CS231n's notes use
+$v' = \mu v - \eta g$; the steps agree only while $\eta$ stays constant)."""),
+        Task("adam_step", "adam_step", "cnnlib/optim.py", 3, r"""`adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0)`
+returns `(new_param, new_m, new_v)` for step number `t` (1 at the first step):
+
+$$m' = \beta_1 m + (1-\beta_1) g, \quad v' = \beta_2 v + (1-\beta_2) g^2, \quad
+\theta' = \theta - \eta\, \frac{m'/(1-\beta_1^t)}{\sqrt{v'/(1-\beta_2^t)} + \epsilon}$$
+
+with $g$ = `grad + weight_decay * param`. The two divisions by $1-\beta^t$ are the *bias correction*:
+$m$ and $v$ start at zero, so without it the first steps are far too small."""),
+        Task("rmsprop_step", "rmsprop_step", "cnnlib/optim.py", 2, r"""`rmsprop_step(param, grad, square_avg, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0)` returns
+`(new_param, new_square_avg)`: $s' = \alpha s + (1-\alpha) g^2$, $\theta' = \theta - \eta\, g / (\sqrt{s'} + \epsilon)$
+(`torch.optim.RMSprop`, not centered, no momentum)."""),
+        Task("adadelta_step", "adadelta_step", "cnnlib/optim.py", 2, r"""`adadelta_step(param, grad, square_avg, acc_delta, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0)`
+returns `(new_param, new_square_avg, new_acc_delta)`, the optimizer of the seeds' MNIST example:
+
+$$s' = \rho s + (1-\rho) g^2, \quad \Delta = \frac{\sqrt{a + \epsilon}}{\sqrt{s' + \epsilon}}\, g, \quad
+a' = \rho a + (1-\rho) \Delta^2, \quad \theta' = \theta - \eta\,\Delta$$"""),
+        Task("dropout", "dropout", "cnnlib/dropout.py", 2, r"""`dropout(x, p, u)` is inverted dropout in training mode: `u` holds one uniform draw in [0, 1) per
+value of `x`; a value is KEPT where `u >= p` and then divided by `1 - p`, and is 0 elsewhere. The
+expected output is then `x` itself, so that nothing needs to change at test time."""),
+        Task("dropout_backward", "dropout_backward", "cnnlib/dropout.py", 1, r"""`dropout_backward(dout, p, u)` returns the gradient with respect to `x` of `dropout(x, p, u)`:
+the same mask and the same scaling, applied to `dout`."""),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class WeightsAssignment(Assignment):
+    """An assignment graded on a file of trained weights (cnngrader.weights), not on functions.
+
+    The notebook (cnngrader.training_notebook) trains a network built from the student's own
+    cnnlib and saves ``weights_file``; the graded cell evaluates that file with a reference forward
+    pass in a separate process, on held-out data, and awards points by accuracy thresholds.
+    """
+
+    weights_file: str = "lenet5_weights.npz"
+    weights_points: int = 10
+
+    @property
+    def points(self) -> int:
+        return self.weights_points + sum(t.points for t in self.tasks)
+
+
+TRAINING = WeightsAssignment(
+    name="08_training",
+    title="Train your own LeNet-5",
+    chapter="Chapter 7, Training",
+    intro=r"""You train LeNet-5, built from YOUR `cnnlib` (your convolution, pooling, activations, linear
+layer, losses, backward passes and optimizers), on MNIST digits, and hand in the trained weights.
+No function is graded here: your network is. The graded cell evaluates the weights that you saved
+in `lenet5_weights.npz`, next to this notebook, on held-out test digits that you did not train on.""",
+    tasks=(),
+)
+
+ASSIGNMENTS.update({a.name: a for a in (OPTIMIZERS, TRAINING)})
+
 ARCHITECTURES = Assignment(
     name="09_architectures",
     title="Residual block and parameter counts",
@@ -251,3 +332,31 @@ convolution (c_in to c_in channels, `groups = c_in`) followed by a pointwise 1 x
 )
 
 ASSIGNMENTS[ARCHITECTURES.name] = ARCHITECTURES
+
+
+GRADCAM = Assignment(
+    name="10_gradcam",
+    title="Grad-CAM: where the network looks",
+    chapter="Chapter 9, Beyond classification and interpretation",
+    intro=r"""You write the heart of Grad-CAM in `cnnlib/gradcam.py`: the function that turns a layer's
+feature maps and the gradient of a class score with respect to them into a heatmap. The PyTorch
+part that captures both from a real model (a forward hook and `torch.autograd.grad`) is already
+written in the same file; the chapter shows it at work on a photograph of a cat.""",
+    tasks=(
+        Task("grad_cam_map", "grad_cam_map", "cnnlib/gradcam.py", 6, r"""`grad_cam_map(activations, gradients)`
+takes the K feature maps $A_k$ of one image at the chosen layer, `activations` `(K, H, W)`, and
+the gradient of the class score $y_c$ (the logit, before softmax) with respect to them,
+`gradients` `(K, H, W)`, and returns the `(H, W)` map
+
+$$\alpha_k = \frac{1}{HW} \sum_{i,j} \frac{\partial y_c}{\partial A_k(i, j)}, \qquad
+L_c = \mathrm{ReLU}\Big(\sum_k \alpha_k A_k\Big)$$
+
+in the inputs' dtype. The argument checks are already written.
+
+*Hints:* $\alpha$ has one number per feature map (K values): average over the two spatial axes
+only; the ReLU comes once, after the sum over $k$; a sum over $k$ of $\alpha_k A_k$ is a
+contraction of the first axes, which `np.tensordot` (or broadcasting and `sum`) does in one call."""),
+    ),
+)
+
+ASSIGNMENTS[GRADCAM.name] = GRADCAM

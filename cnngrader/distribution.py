@@ -46,7 +46,9 @@ pass their visible checks, assignment by assignment: `python -m cnnlib.progress_
 Each assignment folder holds a notebook and a package `cnnlib/`. You write the functions in
 `cnnlib/*.py` (the notebook says which); the notebook's graded cells check them against PyTorch
 and tell you which output is wrong and the likely cause. Later assignments build on earlier
-ones: copy your finished `.py` files forward into the next assignment's `cnnlib/`.
+ones: `python carry_forward.py 07_optimizers` copies your finished modules from the earlier
+assignments into `exercises/07_optimizers/cnnlib/` (your code, never the course's; `--dry-run`
+shows what it would do). `python carry_forward.py .` does the same for `cnnlib/` here.
 
 Assignments: {assignments}.
 
@@ -91,6 +93,7 @@ def build(dest: Path) -> Path:
     binder.write(dest, _student_requirements())
     shutil.copytree(exercises, dest / "exercises", ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
     write_student_package(dest / "cnnlib")
+    shutil.copy2(Path(__file__).with_name("carry_forward.py"), dest / "carry_forward.py")  # student-side command
     (dest / "book").mkdir()
     for chapter in sorted((ROOT / "book").glob("*.md")):
         nb = jupytext.read(chapter)

@@ -1,20 +1,23 @@
 """Hidden tests: grade one cnnlib function of a submission, outside the student's kernel.
 
-    python -I -m cnngrader.judge CHECK [--submission DIR] [--seed S]
+    python -I -m cnngrader.judge CHECK [CHECK ...] [--submission DIR] [--seed S] [--timeout T]
 
-The notebook's hidden test cell runs this in a fresh, isolated interpreter, so nothing the
-student's code did in the notebook's kernel (monkeypatching numpy, torch or the checks) reaches
-it. Inputs are drawn at random now, from fresh entropy. The student's function runs in a second
-process (``RUNNER``) that imports the student's package from the submission folder (never the
-instructor's), may not import torch, SciPy or other libraries that would do the work, and
-returns its outputs through .npz/.json files (never pickle). The references come from PyTorch
+The grader (cnngrader.autograding.GradingExecute) runs this in a fresh, isolated interpreter,
+outside the student's kernel, on a snapshot of the submission's cnnlib/, so nothing the
+student's code did in the notebook's kernel (monkeypatching numpy, torch, subprocess or the
+checks) reaches it. Inputs are drawn at random now, from fresh entropy. The student's function runs in a second
+process (``RUNNER``) that imports a copy of the student's package (never the instructor's), may not
+import torch, SciPy or other libraries that would do the work, runs in a sandbox
+(cnngrader.sandbox: memory and CPU limits; reads only Python, NumPy and the copy), and returns its outputs through .npz/.json files (never pickle). The references come from PyTorch
 in this process. Exit status 0: every case passed; 1: a case failed (the reason is printed).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,14 +26,15 @@ from typing import Any
 
 import numpy as np
 
+from cnngrader import sandbox
 from cnnlib import checks
 
 RUNNER_TIMEOUT_S = 60
 MEMORY_LIMIT_BYTES = 4 << 30
 
 RUNNER = r"""
-import importlib.abc, json, os, sys, traceback
-submission, function, work = sys.argv[1:4]
+import importlib.abc, importlib.util, json, os, sys, traceback
+submission, function, work, setup = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 BLOCKED = {"torch", "scipy", "tensorflow", "jax", "keras", "cv2", "skimage", "numba", "cnngrader"}
 
 class Block(importlib.abc.MetaPathFinder):
@@ -39,7 +43,20 @@ class Block(importlib.abc.MetaPathFinder):
             raise ImportError(f"graded cnnlib code may use NumPy only, but it imports {name}")
         return None
 
+# NumPy (and the submodules it loads lazily) first, from the instructor's environment; then the
+# sandbox closes everything but the Python installation, NumPy and the copy of the submission.
+sys.path[:] = setup["stdlib"] + [setup["numpy_parent"]]
 import numpy as np
+import numpy.fft, numpy.linalg, numpy.random, numpy.lib.stride_tricks, numpy.ma, numpy.polynomial
+import math, itertools, functools, collections, dataclasses, typing, warnings, numbers, operator
+sys.path[:] = setup["stdlib"]
+_spec = importlib.util.spec_from_file_location("_sandbox", setup["sandbox"])
+_sandbox = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_sandbox)
+_abi = _sandbox.landlock(setup["read"], [work])
+if not _abi:
+    _sandbox.drop_root()
+del _sandbox, _spec
 sys.meta_path.insert(0, Block())
 sys.path.insert(0, submission)
 report = {"error": None, "results": []}
@@ -95,10 +112,58 @@ finish()
 """
 
 
-def _limit_memory() -> None:
-    import resource
+def _limit() -> None:
+    sandbox.limit(MEMORY_LIMIT_BYTES, cpu_seconds=RUNNER_TIMEOUT_S + 5)
 
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+
+def _runner_setup() -> dict[str, Any]:
+    """What the runner may read: the Python installation and NumPy, nothing of the course."""
+    import sysconfig
+
+    stdlib = [p for p in (sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")) if p]
+    stdlib += [p for p in sys.path if p.startswith(tuple(stdlib)) and p not in stdlib]
+    numpy_dir = Path(np.__file__).resolve().parent
+    libs = [str(p) for p in numpy_dir.parent.glob("numpy.libs")]
+    system = [p for p in ("/usr", "/lib", "/lib64", "/lib32", "/dev/null", "/dev/urandom") if Path(p).exists()]
+    base = [sys.base_prefix, sys.base_exec_prefix]
+    return {"stdlib": stdlib, "numpy_parent": str(numpy_dir.parent), "sandbox": sandbox.__file__,
+            "read": sorted(set(stdlib + base + system + libs + [str(numpy_dir)]))}
+
+
+def snapshot(submission: Path, dest: Path) -> str | None:
+    """Copy the submission's cnnlib/ (regular files only) to ``dest``; an error message, or None.
+
+    The judge grades the copy, so nothing that runs later (the notebook's kernel, another
+    process) can change the graded code, and a symbolic link cannot smuggle in a file from
+    elsewhere on the grader's disk (the reference, say).
+    """
+    package = submission / "cnnlib"
+    if package.is_symlink() or not (package / "__init__.py").is_file():
+        return ("the submission has no cnnlib package of its own (cnnlib/__init__.py next to the notebook); "
+                "submit the whole assignment folder")
+    for path in sorted(package.rglob("*")):
+        if "__pycache__" in path.parts:
+            continue
+        target = dest / "cnnlib" / path.relative_to(package)
+        if path.is_symlink():
+            return (f"cnnlib/{path.relative_to(package)} is a symbolic link: submit your own files, "
+                    "not links to files elsewhere")
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif path.is_file() and path.suffix == ".py":
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    (dest / "cnnlib").mkdir(parents=True, exist_ok=True)
+    return None
+
+
+def _give_to_nobody(folder: Path) -> None:
+    """When the grader runs as root, the runner may fall back to user nobody: let it write there."""
+    ids = sandbox.nobody()
+    if ids is None:
+        return
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, *ids)
 
 
 def _write_cases(work: Path, cases: list[dict[str, Any]]) -> None:
@@ -117,15 +182,22 @@ def _write_cases(work: Path, cases: list[dict[str, Any]]) -> None:
 
 
 def run_student(submission: Path, function: str, cases: list[dict[str, Any]]) -> tuple[str | None, list[Any]]:
-    """Run the student's ``function`` on ``cases`` in a separate process; return (error, outputs)."""
+    """Run the student's ``function`` on ``cases`` in a sandboxed process; return (error, outputs)."""
     with tempfile.TemporaryDirectory(prefix="cnngrader-") as tmp:
         work = Path(tmp)
+        problem = snapshot(submission, work / "submission")
+        if problem:
+            return problem, []
         _write_cases(work, cases)
+        _give_to_nobody(work)
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+               "MKL_NUM_THREADS": "1", "HOME": str(work)}
         try:
             proc = subprocess.run(
-                [sys.executable, "-I", "-c", RUNNER, str(submission), function, str(work)],
-                cwd=submission, capture_output=True, text=True, timeout=RUNNER_TIMEOUT_S,
-                preexec_fn=_limit_memory,
+                [sys.executable, "-I", "-S", "-c", RUNNER, str(work / "submission"), function, str(work),
+                 json.dumps(_runner_setup())],
+                cwd=work, env=env, capture_output=True, text=True, timeout=RUNNER_TIMEOUT_S,
+                preexec_fn=_limit,
             )
         except subprocess.TimeoutExpired:
             return (f"{function} did not finish within {RUNNER_TIMEOUT_S} s on small inputs: look for an "
@@ -134,12 +206,15 @@ def run_student(submission: Path, function: str, cases: list[dict[str, Any]]) ->
         if not results_file.exists():
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
             return (f"running {function} crashed (exit status {proc.returncode}); "
-                    f"last output: {' | '.join(tail) or 'none'} (too much memory?)"), []
-        report = json.loads(results_file.read_text())
-        if report["error"]:
-            return report["error"], []
-        stored = np.load(work / "outputs.npz", allow_pickle=False)
-        return None, [_decode(r, stored) for r in report["results"]]
+                    f"last output: {' | '.join(tail) or 'none'} (too much memory? os._exit? a signal?)"), []
+        try:
+            report = json.loads(results_file.read_text())
+            if report["error"]:
+                return str(report["error"]), []
+            stored = np.load(work / "outputs.npz", allow_pickle=False)
+            return None, [_decode(r, stored) for r in report["results"]]
+        except (ValueError, KeyError, TypeError, OSError) as e:
+            return f"the results of {function} could not be read back ({type(e).__name__}: {e})", []
 
 
 def _decode(r: dict[str, Any], stored: Any) -> Any:
@@ -193,13 +268,23 @@ def judge(check: str, submission: Path, seed: int | None = None, n: int = 20) ->
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("check", choices=sorted(checks.SPECS))
+    parser.add_argument("check", nargs="+", choices=sorted(checks.SPECS), help="one or more checks")
     parser.add_argument("--submission", type=Path, default=Path.cwd())
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--timeout", type=int, default=None, help="seconds the student's function may run")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="also write {check: [passed, report]} here (the grader judges a notebook at once)")
     args = parser.parse_args(argv)
-    ok, report = judge(args.check, args.submission.resolve(), args.seed)
-    print(report)
-    return 0 if ok else 1
+    if args.timeout:
+        global RUNNER_TIMEOUT_S
+        RUNNER_TIMEOUT_S = args.timeout
+    verdicts = {}
+    for check in args.check:
+        verdicts[check] = judge(check, args.submission.resolve(), args.seed)
+        print(verdicts[check][1], flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(verdicts))
+    return 0 if all(ok for ok, _ in verdicts.values()) else 1
 
 
 if __name__ == "__main__":

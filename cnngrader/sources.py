@@ -28,13 +28,18 @@ you run a cell (`%autoreload 2`), so edit, save, and run the test cell again.
 Each graded cell runs *visible checks*: your function against PyTorch on fixed inputs. A
 failing check says which output is wrong, what was expected, and the likely cause. When your
 instructor grades the assignment, *hidden tests* run the same kind of comparison on fresh
-random inputs, in a separate process that imports your `cnnlib/` and NumPy only (no PyTorch or
-SciPy in graded code). Passing the visible checks is a strong sign, not a guarantee.
+random inputs. The grader runs them itself, outside this notebook, in a sandbox that imports
+your `cnnlib/` and NumPy only (no PyTorch or SciPy in graded code); only they decide the points,
+so printed output, warnings or progress bars in your code cost nothing. Passing the visible
+checks is a strong sign, not a guarantee.
 
 Do not edit or delete the graded cells. Submit the whole folder: this notebook and `cnnlib/`."""
 
 HIDDEN = """\
 ### BEGIN HIDDEN TESTS
+# cnngrader-judge: {check}
+# Autograding: the grader runs this judge itself, outside the student's kernel, on a snapshot of
+# the student's cnnlib/ (cnngrader.autograding); the lines below only run it by hand.
 import subprocess as _sp, sys as _sys
 _r = _sp.run([_sys.executable, "-I", "-m", "cnngrader.judge", "{check}"],
              capture_output=True, text=True, timeout=240)
@@ -100,6 +105,10 @@ def write_sources(course: Path, names: list[str] | None = None) -> list[Path]:
                 old.unlink()
         written += write_student_package(package)
         path = folder / f"{name}.ipynb"
-        nbformat.write(build_notebook(a), path)
+        if hasattr(a, "weights_file"):  # graded on trained weights (cnngrader.training_notebook)
+            from .training_notebook import build_training_notebook
+            nbformat.write(build_training_notebook(a), path)
+        else:
+            nbformat.write(build_notebook(a), path)
         written.append(path)
     return written

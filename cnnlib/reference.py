@@ -172,6 +172,70 @@ def cross_entropy_backward(logits, targets) -> np.ndarray:
     return _vjp(lambda z: F.cross_entropy(z, t), 1.0, logits)[0]
 
 
+# ---------------------------------------------------------------- chapter 7: optimizers and dropout
+# One step of torch.optim's own code (foreach=False: the plain per-parameter loop), on float64
+# copies, with the optimizer's state set to the given buffers.
+
+def _optim_step(opt_class, param, grad, state: dict, **hyper) -> tuple[torch.Tensor, dict]:
+    p = tensor(param, requires_grad=True)
+    p.grad = tensor(grad)
+    opt = opt_class([p], foreach=False, **hyper)
+    if state:
+        opt.state[p] = {k: (v if k == "step" else tensor(v)) for k, v in state.items()}
+    opt.step()
+    return p, opt.state[p]
+
+
+def sgd_step(param, grad, velocity, lr, momentum=0.0, weight_decay=0.0, nesterov=False) -> tuple[np.ndarray, np.ndarray]:
+    """torch.optim.SGD, one step from momentum buffer ``velocity`` -> (new_param, new_velocity)."""
+    state = {"momentum_buffer": velocity} if momentum else {}
+    p, st = _optim_step(torch.optim.SGD, param, grad, state, lr=lr, momentum=momentum, weight_decay=weight_decay,
+                        nesterov=nesterov)
+    v = numpy(st["momentum_buffer"]) if momentum else np.array(grad, np.float64) + weight_decay * np.array(param, np.float64)
+    return numpy(p), v
+
+
+def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+    """torch.optim.Adam, step number t from buffers (m, v) -> (new_param, new_m, new_v)."""
+    state = {"step": torch.tensor(float(t - 1), dtype=torch.float64), "exp_avg": m, "exp_avg_sq": v}
+    p, st = _optim_step(torch.optim.Adam, param, grad, state, lr=lr, betas=(beta1, beta2), eps=eps,
+                        weight_decay=weight_decay)
+    return numpy(p), numpy(st["exp_avg"]), numpy(st["exp_avg_sq"])
+
+
+def rmsprop_step(param, grad, square_avg, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+    """torch.optim.RMSprop (not centered, no momentum) -> (new_param, new_square_avg)."""
+    state = {"step": torch.tensor(1.0, dtype=torch.float64), "square_avg": square_avg}
+    p, st = _optim_step(torch.optim.RMSprop, param, grad, state, lr=lr, alpha=alpha, eps=eps,
+                        weight_decay=weight_decay)
+    return numpy(p), numpy(st["square_avg"])
+
+
+def adadelta_step(param, grad, square_avg, acc_delta, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
+    """torch.optim.Adadelta -> (new_param, new_square_avg, new_acc_delta)."""
+    state = {"step": torch.tensor(1.0, dtype=torch.float64), "square_avg": square_avg, "acc_delta": acc_delta}
+    p, st = _optim_step(torch.optim.Adadelta, param, grad, state, lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
+    return numpy(p), numpy(st["square_avg"]), numpy(st["acc_delta"])
+
+
+def dropout(x, p, u) -> np.ndarray:
+    """Inverted dropout with the keep mask u >= p, in torch: x * mask / (1 - p).
+
+    (torch.nn.functional.dropout draws its own mask; tests/test_dropout.py shows that with the same
+    mask it computes exactly this.)"""
+    keep = tensor(u) >= p
+    return numpy(tensor(x) * keep / (1.0 - p))
+
+
+def dropout_backward(dout, p, u) -> np.ndarray:
+    """Gradient of dropout with respect to x, by autograd."""
+    keep = tensor(u) >= p
+    return _vjp(lambda x: x * keep / (1.0 - p), dout, x_like(dout))[0]
+
+
+def x_like(a) -> np.ndarray:
+    return np.zeros_like(np.asarray(a, np.float64))
+
 # ---------------------------------------------------------------- chapter 8: architectures
 
 def residual_block(x, w1, b1, w2, b2) -> np.ndarray:
@@ -212,3 +276,8 @@ def conv2d_params(c_in, c_out, kernel_size, groups=1, bias=True) -> int:
 def depthwise_separable_params(c_in, c_out, kernel_size, bias=True) -> int:
     """Depthwise (groups = c_in) then pointwise 1x1 torch convolutions, counted on the meta device."""
     return conv2d_params(c_in, c_in, kernel_size, c_in, bias) + conv2d_params(c_in, c_out, 1, 1, bias)
+
+def grad_cam_map(activations, gradients) -> np.ndarray:
+    """Grad-CAM in torch: ReLU(sum_k mean_ij(gradients[k]) * activations[k]); (K,H,W), (K,H,W) -> (H,W)."""
+    a, g = tensor(activations), tensor(gradients)
+    return numpy(F.relu((g.mean(dim=(1, 2), keepdim=True) * a).sum(dim=0)))

@@ -24,9 +24,20 @@ __all__ = [
     "Layer", "Conv2d", "ReLU", "MaxPool2d", "AvgPool2d", "Flatten", "Linear", "Sequential",
 ]
 
+# chapter 7: optimizers and dropout
+from .dropout import Dropout, dropout, dropout_backward
+from .optim import SGD, Adadelta, Adam, RMSProp, adadelta_step, adam_step, rmsprop_step, sgd_step
+
+__all__ += ["dropout", "dropout_backward", "Dropout", "sgd_step", "adam_step", "rmsprop_step", "adadelta_step",
+            "SGD", "Adam", "RMSProp", "Adadelta"]
+
 # chapter 8: architectures
 from .param_counts import conv2d_mult_adds, conv2d_params, depthwise_separable_params
 from .residual import residual_block, residual_block_backward
 
 __all__ += ["conv2d_params", "depthwise_separable_params", "conv2d_mult_adds", "residual_block",
             "residual_block_backward"]
+
+from .gradcam import grad_cam_map  # noqa: E402  (chapter 9; NumPy only, torch is imported lazily there)
+
+__all__ += ["grad_cam_map"]

@@ -472,6 +472,210 @@ def conv_backward_mutants(case: Case) -> Mutants:
     }
 
 
+# ---------------------------------------------------------------- chapter 7: optimizers and dropout
+
+def _opt_arrays(rng: np.random.Generator, i: int, names: tuple[str, ...], positive: tuple[str, ...] = ()) -> Case:
+    shape = [(3, 4), (5,), (2, 3, 2, 2), (1,)][i % 4] if i < 4 else tuple(int(v) for v in rng.integers(1, 5, size=int(rng.integers(1, 4))))
+    dtype = np.float32 if i == 1 else np.float64
+    case: Case = {}
+    for name in names:
+        a = rng.standard_normal(shape)
+        case[name] = (np.abs(a) * 0.1 if name in positive else a).astype(dtype)
+    return case
+
+
+def sgd_cases(rng: np.random.Generator, n: int) -> list[Case]:
+    # fixed: plain SGD, momentum, momentum + weight decay, Nesterov; then random settings
+    fixed = [dict(lr=0.1), dict(lr=0.05, momentum=0.9), dict(lr=0.01, momentum=0.8, weight_decay=0.01),
+             dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.001)]
+    cases = []
+    for i in range(len(fixed) + n):
+        case = _opt_arrays(rng, i, ("param", "grad", "velocity"))
+        if i < len(fixed):
+            case.update(fixed[i])
+        else:
+            momentum = float(rng.choice([0.0, 0.5, 0.9]))
+            case.update(lr=float(rng.uniform(0.001, 0.5)), momentum=momentum,
+                        weight_decay=float(rng.choice([0.0, 0.01])), nesterov=bool(momentum and rng.random() < 0.5))
+        if not case.get("momentum"):
+            case["velocity"] = np.zeros_like(case["velocity"])
+        cases.append(case)
+    return cases
+
+
+def sgd_mutants(case: Case) -> Mutants:
+    p, g, v = case["param"], case["grad"], case["velocity"]
+    lr, mom, wd, nest = case["lr"], case.get("momentum", 0.0), case.get("weight_decay", 0.0), case.get("nesterov", False)
+    gg = g + wd * p
+    vv = mom * v + lr * gg
+    m: Mutants = {"learning rate inside the velocity: in torch's convention velocity = momentum * velocity + g, "
+                  "and the step is lr * velocity": lambda: (p - vv, vv)}
+    if mom:
+        m["momentum ignored: velocity = momentum * velocity + g, and the step follows the velocity"] = \
+            lambda: ref.sgd_step(p, g, v, lr, 0.0, wd)
+        vd = mom * v + (1 - mom) * gg
+        m["momentum applied wrongly: velocity = momentum * velocity + g (no (1 - momentum) factor on g)"] = \
+            lambda: (p - lr * vd, vd)
+    if nest:
+        m["Nesterov ignored: with nesterov=True the step is lr * (g + momentum * velocity')"] = \
+            lambda: ref.sgd_step(p, g, v, lr, mom, wd, False)
+    if wd:
+        m["weight decay missing: g = grad + weight_decay * param"] = lambda: ref.sgd_step(p, g, v, lr, mom, 0.0, nest)
+    return m
+
+
+def adam_cases(rng: np.random.Generator, n: int) -> list[Case]:
+    fixed = [dict(t=1), dict(t=2, lr=0.01), dict(t=10, lr=0.001, beta1=0.8, beta2=0.99, weight_decay=0.01),
+             dict(t=3, lr=0.1, eps=1e-3)]
+    cases = []
+    for i in range(len(fixed) + n):
+        case = _opt_arrays(rng, i, ("param", "grad", "m", "v"), positive=("v",))
+        case.update(fixed[i] if i < len(fixed) else
+                    dict(t=int(rng.integers(1, 50)), lr=float(rng.uniform(1e-4, 0.1)),
+                         beta1=float(rng.choice([0.9, 0.5])), beta2=float(rng.choice([0.999, 0.9])),
+                         weight_decay=float(rng.choice([0.0, 0.05]))))
+        if case["t"] == 1:
+            case["m"], case["v"] = np.zeros_like(case["m"]), np.zeros_like(case["v"])
+        cases.append(case)
+    return cases
+
+
+def adam_mutants(case: Case) -> Mutants:
+    p, g, m_, v_, t = case["param"], case["grad"], case["m"], case["v"], case["t"]
+    lr, b1, b2 = case.get("lr", 1e-3), case.get("beta1", 0.9), case.get("beta2", 0.999)
+    eps, wd = case.get("eps", 1e-8), case.get("weight_decay", 0.0)
+    _, m1, v1 = ref.adam_step(p, g, m_, v_, t, lr, b1, b2, eps, wd)
+    mut: Mutants = {
+        "bias correction missing: divide m by (1 - beta1**t) and v by (1 - beta2**t)":
+            lambda: (p - lr * m1 / (np.sqrt(v1) + eps), m1, v1),
+        "bias correction of m only: v needs its own (1 - beta2**t)":
+            lambda: (p - lr * (m1 / (1 - b1 ** t)) / (np.sqrt(v1) + eps), m1, v1),
+        "bias correction with the wrong step number: t counts from 1 at the first step":
+            lambda: ref.adam_step(p, g, m_, v_, t + 1, lr, b1, b2, eps, wd),
+        "eps inside the square root: the denominator is sqrt(v_hat) + eps":
+            lambda: (p - lr * (m1 / (1 - b1 ** t)) / np.sqrt(v1 / (1 - b2 ** t) + eps), m1, v1),
+        "betas swapped in the averages: m' = beta1 * m + (1 - beta1) * g, not (1 - beta1) * m + beta1 * g":
+            lambda: _adam_swapped(p, g, m_, v_, t, lr, b1, b2, eps, wd),
+    }
+    if wd:
+        mut["weight decay missing: g = grad + weight_decay * param"] = \
+            lambda: ref.adam_step(p, g, m_, v_, t, lr, b1, b2, eps, 0.0)
+    return mut
+
+
+def _adam_swapped(p, g, m, v, t, lr, b1, b2, eps, wd):
+    gg = g + wd * p
+    m1, v1 = (1 - b1) * m + b1 * gg, (1 - b2) * v + b2 * gg * gg
+    return p - lr * (m1 / (1 - b1 ** t)) / (np.sqrt(v1 / (1 - b2 ** t)) + eps), m1, v1
+
+
+def rmsprop_cases(rng: np.random.Generator, n: int) -> list[Case]:
+    fixed = [dict(), dict(lr=0.001, alpha=0.9), dict(lr=0.01, eps=1e-2, weight_decay=0.01)]
+    cases = []
+    for i in range(len(fixed) + n):
+        case = _opt_arrays(rng, i, ("param", "grad", "square_avg"), positive=("square_avg",))
+        case.update(fixed[i] if i < len(fixed) else
+                    dict(lr=float(rng.uniform(1e-4, 0.05)), alpha=float(rng.choice([0.99, 0.9, 0.5])),
+                         weight_decay=float(rng.choice([0.0, 0.05]))))
+        cases.append(case)
+    return cases
+
+
+def rmsprop_mutants(case: Case) -> Mutants:
+    p, g, sq = case["param"], case["grad"], case["square_avg"]
+    lr, alpha, eps, wd = case.get("lr", 1e-2), case.get("alpha", 0.99), case.get("eps", 1e-8), case.get("weight_decay", 0.0)
+    _, sq1 = ref.rmsprop_step(p, g, sq, lr, alpha, eps, wd)
+    gg = g + wd * p
+    sq_sw = (1 - alpha) * sq + alpha * gg * gg
+    m: Mutants = {
+        "eps inside the square root: the denominator is sqrt(square_avg') + eps":
+            lambda: (p - lr * gg / np.sqrt(sq1 + eps), sq1),
+        "alpha on the wrong term: square_avg' = alpha * square_avg + (1 - alpha) * g**2":
+            lambda: (p - lr * gg / (np.sqrt(sq_sw) + eps), sq_sw),
+        "old average used: divide by sqrt of the UPDATED square_avg'":
+            lambda: (p - lr * gg / (np.sqrt(sq) + eps), sq1),
+    }
+    if wd:
+        m["weight decay missing: g = grad + weight_decay * param"] = lambda: ref.rmsprop_step(p, g, sq, lr, alpha, eps, 0.0)
+    return m
+
+
+def adadelta_cases(rng: np.random.Generator, n: int) -> list[Case]:
+    fixed = [dict(), dict(lr=0.5, rho=0.95), dict(eps=1e-3, weight_decay=0.01)]
+    cases = []
+    for i in range(len(fixed) + n):
+        case = _opt_arrays(rng, i, ("param", "grad", "square_avg", "acc_delta"), positive=("square_avg", "acc_delta"))
+        case.update(fixed[i] if i < len(fixed) else
+                    dict(lr=float(rng.uniform(0.1, 1.0)), rho=float(rng.choice([0.9, 0.95, 0.5])),
+                         weight_decay=float(rng.choice([0.0, 0.05]))))
+        cases.append(case)
+    return cases
+
+
+def adadelta_mutants(case: Case) -> Mutants:
+    p, g, sq, acc = case["param"], case["grad"], case["square_avg"], case["acc_delta"]
+    lr, rho, eps, wd = case.get("lr", 1.0), case.get("rho", 0.9), case.get("eps", 1e-6), case.get("weight_decay", 0.0)
+    gg = g + wd * p
+    sq1 = rho * sq + (1 - rho) * gg * gg
+    m: Mutants = {
+        "eps outside the square roots: delta = sqrt(acc_delta + eps) / sqrt(square_avg' + eps) * g":
+            lambda: _adadelta_eps_outside(p, gg, sq1, acc, lr, rho, eps),
+        "learning rate ignored: new_param = param - lr * delta":
+            lambda: ref.adadelta_step(p, g, sq, acc, 1.0, rho, eps, wd),
+        "old average of squared gradients used: compute square_avg' first":
+            lambda: _adadelta_old_sq(p, gg, sq, sq1, acc, lr, rho, eps),
+    }
+    if wd:
+        m["weight decay missing: g = grad + weight_decay * param"] = \
+            lambda: ref.adadelta_step(p, g, sq, acc, lr, rho, eps, 0.0)
+    return m
+
+
+def _adadelta_eps_outside(p, g, sq1, acc, lr, rho, eps):
+    delta = (np.sqrt(acc) + eps) / (np.sqrt(sq1) + eps) * g
+    return p - lr * delta, sq1, rho * acc + (1 - rho) * delta * delta
+
+
+def _adadelta_old_sq(p, g, sq, sq1, acc, lr, rho, eps):
+    delta = np.sqrt(acc + eps) / np.sqrt(sq + eps) * g
+    return p - lr * delta, sq1, rho * acc + (1 - rho) * delta * delta
+
+
+def dropout_cases(rng: np.random.Generator, n: int, backward: bool = False) -> list[Case]:
+    cases = []
+    shapes = [(4, 5), (2, 3, 4, 4), (7,)] + [tuple(int(v) for v in rng.integers(1, 6, size=int(rng.integers(1, 5))))
+                                           for _ in range(n)]
+    ps = [0.5, 0.25, 0.0] + [float(rng.choice([0.1, 0.3, 0.5, 0.8])) for _ in range(n)]
+    for i, (shape, p) in enumerate(zip(shapes, ps)):
+        dtype = np.float32 if i == 1 else np.float64
+        case: Case = {"dout" if backward else "x": rng.standard_normal(shape).astype(dtype), "p": p,
+                      "u": rng.random(shape).astype(dtype)}
+        cases.append(case)
+    return cases
+
+
+def dropout_mutants(case: Case) -> Mutants:
+    x, p, u = case["x"], case["p"], case["u"]
+    keep = u >= p
+    m: Mutants = {"not rescaled: divide the kept values by (1 - p) (inverted dropout), so the expected output equals x":
+                  lambda: x * keep,
+                  "kept where u < p: a value is DROPPED with probability p, so keep it where u >= p":
+                  lambda: x * (u < p) / (1 - p)}
+    if p > 0:
+        m["divided by p instead of (1 - p)"] = lambda: x * keep / p
+    m.update({"multiplied by (1 - p) instead of divided": lambda: x * keep * (1 - p),
+              "nothing dropped: zero the values where u < p": lambda: x / (1 - p)})
+    return m
+
+
+def dropout_backward_mutants(case: Case) -> Mutants:
+    d, p, u = case["dout"], case["p"], case["u"]
+    keep = u >= p
+    return {"not rescaled: the gradient goes through the same 1 / (1 - p) scaling as the forward pass":
+                lambda: d * keep,
+            "mask not applied: dropped values get no gradient": lambda: d / (1 - p),
+            "kept where u < p: use the forward pass's mask, u >= p": lambda: d * (u < p) / (1 - p)}
+
 # ---------------------------------------------------------------- chapter 8: architectures
 
 def residual_cases(rng: np.random.Generator, n: int, backward: bool = False) -> list[Case]:
@@ -597,3 +801,35 @@ def separable_params_mutants(case: Case) -> Mutants:
             lambda: ci * kh * kw + b * ci + ci * co,
         "biases counted when bias is False": lambda: ci * kh * kw + ci + ci * co + co,
     }
+
+# ---------------------------------------------------------------- chapter 9: Grad-CAM
+
+def gradcam_cases(rng: np.random.Generator, n: int) -> list[Case]:
+    # Fixed: non-square maps whose weighted sum has both signs (separates every mutant), one float32.
+    a = rng.standard_normal((3, 4, 5))
+    g = rng.standard_normal((3, 4, 5)) + np.array([1.0, -0.5, 0.25])[:, None, None]
+    cases: list[Case] = [dict(activations=a, gradients=g),
+                         dict(activations=rng.standard_normal((4, 3, 2)).astype(np.float32),
+                              gradients=rng.standard_normal((4, 3, 2)).astype(np.float32)),
+                         dict(activations=np.abs(rng.standard_normal((2, 3, 3))),  # all negative weights: map of 0
+                              gradients=-np.abs(rng.standard_normal((2, 3, 3))) - 0.1)]
+    for _ in range(n):
+        k, h, w = (int(v) for v in rng.integers(1, 8, size=3))
+        cases.append(dict(activations=rng.standard_normal((k, h, w)) * 2,
+                          gradients=rng.standard_normal((k, h, w)) + rng.standard_normal((k, 1, 1))))
+    return cases
+
+
+def gradcam_mutants(case: Case) -> Mutants:
+    a, g = ref.tensor(case["activations"]), ref.tensor(case["gradients"])
+    alpha = g.mean(dim=(1, 2), keepdim=True)
+    return {"no ReLU at the end: Grad-CAM keeps only the positive part, ReLU(sum_k alpha_k A_k)":
+                lambda: ref.numpy((alpha * a).sum(0)),
+            "gradients summed over the positions instead of averaged: alpha_k is the MEAN of gradients[k]":
+                lambda: ref.numpy(F.relu((g.sum(dim=(1, 2), keepdim=True) * a).sum(0))),
+            "gradients averaged over the wrong axis: alpha_k averages gradients[k] over H and W (axes 1, 2)":
+                lambda: ref.numpy(F.relu((g.mean(dim=0, keepdim=True) * a).sum(0))),
+            "ReLU applied to each weighted map before the sum: apply it once, to the sum":
+                lambda: ref.numpy(F.relu(alpha * a).sum(0)),
+            "activations and gradients multiplied position by position: alpha_k is one number per map":
+                lambda: ref.numpy(F.relu((g * a).sum(0)))}

@@ -88,6 +88,9 @@ SPECS: dict[str, Spec] = {
                                    nonfinite_hint=_STABLE),
     "conv2d_backward": Spec("conv2d_backward", cc.conv_backward_cases, ref.conv2d_backward, cc.conv_backward_mutants,
                             "arrays", dtype_from="x", names=("dx", "dw", "db")),
+    # chapter 9
+    "grad_cam_map": Spec("grad_cam_map", cc.gradcam_cases, ref.grad_cam_map, cc.gradcam_mutants,
+                         dtype_from="activations"),
 }
 
 
@@ -227,6 +230,21 @@ def check(name: str, fn: Callable[..., Any], seed: int = 0, n: int = 8) -> None:
         if problem:
             raise AssertionError(problem)
     print(f"{SPECS[name].function}: all {len(all_cases)} cases agree with PyTorch.")
+
+# chapter 7: optimizers and dropout (references: torch.optim's own step, float64)
+SPECS.update({
+    "sgd_step": Spec("sgd_step", cc.sgd_cases, ref.sgd_step, cc.sgd_mutants, "arrays", dtype_from="param",
+                     names=("new_param", "new_velocity")),
+    "adam_step": Spec("adam_step", cc.adam_cases, ref.adam_step, cc.adam_mutants, "arrays", dtype_from="param",
+                      names=("new_param", "new_m", "new_v")),
+    "rmsprop_step": Spec("rmsprop_step", cc.rmsprop_cases, ref.rmsprop_step, cc.rmsprop_mutants, "arrays",
+                         dtype_from="param", names=("new_param", "new_square_avg")),
+    "adadelta_step": Spec("adadelta_step", cc.adadelta_cases, ref.adadelta_step, cc.adadelta_mutants, "arrays",
+                          dtype_from="param", names=("new_param", "new_square_avg", "new_acc_delta")),
+    "dropout": Spec("dropout", cc.dropout_cases, ref.dropout, cc.dropout_mutants, dtype_from="x"),
+    "dropout_backward": Spec("dropout_backward", partial(cc.dropout_cases, backward=True), ref.dropout_backward,
+                             cc.dropout_backward_mutants, dtype_from="dout"),
+})
 
 # chapter 8: architectures (appended)
 SPECS.update({
