@@ -499,7 +499,8 @@ def epoch(quick: bool = False, batch_size: int = 128) -> dict:
     row = dict(images=n, cnnlib_s=ours, torch_s=theirs, cnnlib_ips=n / ours, torch_ips=n / theirs,
                ratio=ours / theirs, seconds_60k=seconds_60k, loss=hist.train_loss[0],
                verdict="PASS" if seconds_60k <= EPOCH_TARGET_S else "MISS")
-    print(f"epoch of LeNet-5, {n:,} real 28x28 digits ({train.source.split(':')[0]}), float32, batch {batch_size}, "
+    data = "offline fallback digits, repeated" if train.source.startswith("offline") else "MNIST"
+    print(f"epoch of LeNet-5, {n:,} real 28x28 digits ({data}), float32, batch {batch_size}, "
           f"SGD momentum 0.9: cnnlib {row['cnnlib_ips']:,.0f} images/s ({ours:.2f} s), torch CPU "
           f"{row['torch_ips']:,.0f} images/s ({theirs:.2f} s), ratio {row['ratio']:.2f}x; "
           f"60,000 images in {seconds_60k:.1f} s, target <= {EPOCH_TARGET_S:g} s: {row['verdict']}", flush=True)
