@@ -39,6 +39,14 @@ def cli(course: Path, *args: str) -> tuple[str, float]:
     return proc.stdout, time.monotonic() - started
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes, grandchildren included."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
@@ -50,6 +58,7 @@ def main() -> int:
     first = a.tasks[0]
     kinds = [("reference", solution_functions(), a.points), ("untouched", frozenset(), 0),
              (f"only-{first.function}", frozenset({first.function}), first.points)]
+    load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="cnngrader-bench-") as tmp:
         course = Path(tmp)
         shutil.copy2(ROOT / "nbgrader_config.py", course)
@@ -62,7 +71,9 @@ def main() -> int:
             shutil.copytree(course / "exercises" / a.name, folder, ignore=shutil.ignore_patterns("cnnlib", "__pycache__"))
             write_student_package(folder / "cnnlib", keep)
             expected[student] = points
+        cpu_before = _children_cpu()
         out, wall = cli(course, "autograde", a.name, "-j", str(args.jobs))
+        cpu = _children_cpu() - cpu_before
         with open(course / f"grading_summary_{a.name}.csv") as f:
             scores = {row["student"]: float(row["score"]) for row in csv.DictReader(f)}
         wrong = {s: (scores.get(s), e) for s, e in expected.items() if scores.get(s) != e}
@@ -71,7 +82,8 @@ def main() -> int:
         print(out.splitlines()[0])
         print(f"autograde: {args.students} submissions of {a.name} graded in {wall:.0f} s wall "
               f"({wall / args.students:.1f} s per submission) with -j {args.jobs} on {os.cpu_count()} cores; "
-              "every score as expected")
+              f"{cpu / args.students:.1f} CPU-seconds per submission; load average before/after "
+              f"{load[0]:.1f}/{os.getloadavg()[0]:.1f}; every score as expected")
         if args.regrade:
             _, wall = cli(course, "regrade", a.name, "-j", str(args.jobs))
             print(f"regrade (release, autograde, feedback): {wall:.0f} s wall")

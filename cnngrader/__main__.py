@@ -18,7 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from .assignments import ASSIGNMENTS
@@ -126,8 +126,12 @@ def autograde(course: Path, name: str, jobs: int, only: list[str] | None = None)
             row["problems"].append("nbgrader: " + " | ".join(tail))
         return row
 
+    rows = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        rows = list(pool.map(grade, todo))
+        for row in as_completed([pool.submit(grade, student) for student in todo]):
+            rows.append(row.result())
+            print(f"[{len(rows)}/{len(todo)}] {rows[-1]['student']} {rows[-1]['status']}", flush=True)
+    rows.sort(key=lambda r: r["student"])
     elapsed = time.monotonic() - started
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         max_score = gb.find_assignment(name).max_score
