@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,6 +46,7 @@ from . import judge as judge_mod
 from . import sandbox
 
 MARKER = "# cnngrader-judge: "
+WEIGHTS_MARKER = "# cnngrader-weights: "  # a cell graded on a submitted weights file (cnngrader.weights)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 NOTE = "**Grader's note:** "
@@ -55,6 +57,14 @@ def judge_check(source: str) -> str | None:
     for line in source.splitlines():
         if line.startswith(MARKER):
             return line[len(MARKER):].strip()
+    return None
+
+
+def weights_file(source: str) -> str | None:
+    """The weights file named by a test cell's hidden block (``# cnngrader-weights: <file>``), if any."""
+    for line in source.splitlines():
+        if line.startswith(WEIGHTS_MARKER):
+            return line[len(WEIGHTS_MARKER):].strip()
     return None
 
 
@@ -170,6 +180,7 @@ class GradingExecute(Execute):
             self._snapshot = Path(tmp) / "submission"
             self._snapshot.mkdir()
             self._snapshot_error = judge_mod.snapshot(path, self._snapshot)
+            self._snapshot_weights(nb, path)
             home = Path(tmp) / "home"
             home.mkdir()
             self._kernel_env = dict(os.environ, HOME=str(home), TMPDIR=str(home), MPLCONFIGDIR=str(home),
@@ -228,6 +239,9 @@ class GradingExecute(Execute):
         return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or cell.get("id", "?")
 
     def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> tuple[NotebookNode, Any]:
+        weights = weights_file(cell.source) if cell.cell_type == "code" else None
+        if weights and cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            return self._grade_weights(cell, weights, resources, index)
         check = judge_check(cell.source) if cell.cell_type == "code" else None
         if check is None or not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
             self._in_kernel(cell, cell.source, resources, index)
@@ -244,6 +258,45 @@ class GradingExecute(Execute):
                                                       "points; see their report above"]))
             summary = re.sub(r" \(seed \d+\)", "", " ".join(report.split()))
             self._problems.append(f"{self._cell_name(cell)}: {summary[:300]}")
+        return cell, self.resources
+
+    # --- cells graded on a submitted weights file ------------------------------------------------
+    def _snapshot_weights(self, nb: NotebookNode, path: Path) -> None:
+        """Copy each weights file that a graded cell names, as submitted (regular files only)."""
+        for cell in nb.cells:
+            name = weights_file(cell.source) if cell.cell_type == "code" else None
+            source = path / name if name else None
+            if source is not None and source.is_file() and not source.is_symlink() and "/" not in name:
+                shutil.copyfile(source, self._snapshot / name)
+
+    def _grade_weights(self, cell: NotebookNode, name: str, resources: Any, index: int) -> tuple[NotebookNode, Any]:
+        """Visible part in the kernel (feedback only); points from cnngrader.weights on the snapshot's file.
+
+        Points are partial (nbgrader takes the cell's execute_result as the score); no points is an error.
+        """
+        visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+        self._in_kernel(cell, visible, resources, index)
+        cell.outputs = self._feedback_only(cell.outputs)
+        try:
+            run = subprocess.run([sys.executable, "-I", "-m", "cnngrader.weights", "--submission",
+                                  str(self._snapshot), "--file", name], capture_output=True, text=True,
+                                 timeout=600, cwd=self._snapshot.parent)
+            lines = run.stdout.strip().splitlines()
+            points, report = float(lines[-1]), "\n".join(lines[:-1])
+        except (subprocess.TimeoutExpired, ValueError, IndexError):
+            points, report = 0.0, (f"Weights ({name}): the grader failed; this is not your fault, your "
+                                   "instructor will see it in the grading summary and regrade.")
+            self.log.error("cnngrader: %s: cnngrader.weights failed: %s", self._student,
+                           getattr(locals().get("run"), "stderr", "timeout")[-3000:])
+        cell.outputs.append(new_output("stream", name="stdout", text=report + "\n"))
+        if points > 0:
+            cell.outputs.append(new_output("execute_result", data={"text/plain": f"{points:g}"},
+                                           execution_count=cell.get("execution_count")))
+        else:
+            first = report.splitlines()[0] if report else "no report"
+            cell.outputs.append(new_output("error", ename="WeightsEarnedNoPoints", evalue=first,
+                                           traceback=["WeightsEarnedNoPoints: see the report above"]))
+            self._problems.append(f"{self._cell_name(cell)}: {' '.join(report.split())[:300]}")
         return cell, self.resources
 
     @staticmethod

@@ -60,6 +60,9 @@ assert WEIGHTS.exists(), f"no {{WEIGHTS}} yet: run the training cell above"
 val_loss, val_acc = evaluate(net, x[va], y[va])
 print(f"validation accuracy (your own cnnlib): {{val_acc:.2%}}")
 ### BEGIN HIDDEN TESTS
+# cnngrader-weights: {weights}
+# Autograding: the grader evaluates the submitted file itself, outside the student's kernel, on a
+# copy taken before the notebook runs (cnngrader.autograding); the lines below only run it by hand.
 import subprocess as _sp, sys as _sys
 _r = _sp.run([_sys.executable, "-I", "-m", "cnngrader.weights"], capture_output=True, text=True, timeout=50)
 print(_r.stdout.strip() or _r.stderr.strip()[-3000:])
@@ -109,7 +112,7 @@ def build_training_notebook(a: WeightsAssignment) -> nbformat.NotebookNode:
         nbformat.v4.new_code_cell(DATA.format(), metadata=_meta("data", locked=True)),
         nbformat.v4.new_markdown_cell(task_text(a), metadata=_meta("task_train", locked=True)),
         nbformat.v4.new_code_cell(TRAIN.format(epochs=8), metadata=train_meta),
-        nbformat.v4.new_code_cell(GRADED.format(points=a.weights_points),
+        nbformat.v4.new_code_cell(GRADED.format(points=a.weights_points, weights=a.weights_file),
                                   metadata=_meta("test_weights", grade=True, locked=True, points=a.weights_points)),
     ]
     for k, cell in enumerate(cells):

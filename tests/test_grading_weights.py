@@ -62,12 +62,31 @@ def wrong_shape(path: Path) -> Path:
     return path
 
 
+def faker(path: Path) -> Path:
+    """No trained weights, and a kernel that fakes the grader: subprocess.run reports full points."""
+    import nbformat
+
+    nb_path = path.parent / f"{A}.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "WEIGHTS.exists()" in c.source
+                and not c.metadata.get("nbgrader", {}).get("grade"))
+    cell.source = (
+        "import subprocess, types\n"
+        "subprocess.run = lambda *a, **k: types.SimpleNamespace(returncode=0, stdout='Earned: 10\\n10', stderr='')\n"
+        "net = lenet5(np.random.default_rng(1))\n"
+        "save_weights(net, WEIGHTS)  # untrained\n")
+    nbformat.write(nb, nb_path)
+    return path
+
+
 # student -> (make the weights file or None, expected points, text the feedback must contain)
 STUDENTS = {
     "good": (trained_weights, POINTS, f"Earned: {POINTS} of {POINTS} points"),
     "noweights": (None, 0, "no lenet5_weights.npz yet"),
     "wrongshape": (wrong_shape, 0, "0.weight has shape (6, 1, 3, 3), expected (6, 1, 5, 5)"),
     "untrained": (lambda p: save_weights(lenet5(np.random.default_rng(5)), p), 0, f"Earned: 0 of {POINTS} points"),
+    # the kernel cannot fake the grade: the grader evaluates the file as submitted (none here)
+    "faker": (faker, 0, "no lenet5_weights.npz next to the notebook"),
 }
 
 
@@ -118,7 +137,7 @@ def test_score_and_feedback(graded, student):
     assert scores[student] == expected, f"{student} scored {scores[student]}, expected {expected}"
     feedback = (course / "feedback" / student / A / f"{A}.html").read_text()
     assert phrase in feedback
-    if student != "noweights":
+    if student not in ("noweights", "faker"):
         assert "not training again" in feedback  # autograde loaded the file, it did not retrain
 
 
