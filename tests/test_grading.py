@@ -22,7 +22,7 @@ from cnngrader.stubs import ROOT, package_files, solution_functions, write_stude
 
 pytestmark = pytest.mark.slow
 
-A1, A6 = "01_convolution", "06_backprop"
+A1, A6, A9, A10 = "01_convolution", "06_backprop", "09_architectures", "10_gradcam"
 ALL = solution_functions()
 
 
@@ -87,13 +87,36 @@ def all_tied_maxima(folder: Path) -> None:
     pool.write_text(wrong)
 
 
-# student id -> (assignment, functions written right, edit, expected score, text the feedback must contain)
+def residual_and_groups_mistakes(folder: Path) -> None:
+    """09: the skip added after the last ReLU, and groups ignored in conv2d_params (which
+    depthwise_separable_params reuses, so it loses its points too)."""
+    for module, right, wrong in (
+            ("residual.py", "return relu(conv2d(h, w2, b2, padding=p) + x)", "return relu(conv2d(h, w2, b2, padding=p)) + x"),
+            ("param_counts.py", "return c_out * (c_in // groups) * kh * kw", "return c_out * c_in * kh * kw")):
+        path = folder / "cnnlib" / module
+        text = path.read_text()
+        assert right in text, f"the mutant no longer applies: update residual_and_groups_mistakes for {module}"
+        path.write_text(text.replace(right, wrong))
+
+
+def grad_cam_without_relu(folder: Path) -> None:
+    path = folder / "cnnlib" / "gradcam.py"
+    text = path.read_text()
+    right = "return np.maximum(cam, 0).astype(activations.dtype, copy=False)"
+    assert right in text, "the mutant no longer applies: update grad_cam_without_relu to the new grad_cam_map"
+    path.write_text(text.replace(right, "return cam.astype(activations.dtype, copy=False)"))
+
+
+# student id -> (assignment, functions written right, edit, expected score, text(s) the feedback must contain)
 STUDENTS = {
     "corr2donly": (A1, frozenset({"corr2d"}), None, 3, "convolve2d is not written yet"),
     "flipped": (A1, ALL, flip_kernel, 5, "kernel flipped"),
     "nopackage": (A1, None, None, 0, "no cnnlib package of its own"),
     "cheater": (A1, frozenset(), cheat, 0, "Hidden tests for conv2d"),
     "ties": (A6, ALL, all_tied_maxima, ASSIGNMENTS[A6].points - 3, "FIRST maximum"),
+    "archmistakes": (A9, ALL, residual_and_groups_mistakes, ASSIGNMENTS[A9].points - 3 - 2 - 2,
+                     ("skip added after the last ReLU", "groups ignored", "depthwise step counted as a full convolution")),
+    "gcnorelu": (A10, ALL, grad_cam_without_relu, 0, "no ReLU at the end"),
 }
 for _i, (_name, _a) in enumerate(ASSIGNMENTS.items(), 1):
     if not _a.tasks:  # graded on trained weights, not functions: tests/test_grading_weights.py
@@ -166,4 +189,10 @@ def test_score_and_feedback(course, graded, student):
     assert graded[student][a] == expected, f"{student} scored {graded[student][a]} on {a}, expected {expected}"
     feedback = course / "feedback" / student / a / f"{a}.html"
     assert feedback.exists(), f"no feedback for {student}"
-    assert phrase in feedback.read_text()
+    text = feedback.read_text()
+    for part in (phrase,) if isinstance(phrase, str) else phrase:
+        assert part in text, f"{student}'s feedback lacks {part!r}"
+
+
+def test_points_add_up():
+    assert [t.points for t in ASSIGNMENTS[A9].tasks] == [3, 4, 2, 2] and ASSIGNMENTS[A10].points == 6
