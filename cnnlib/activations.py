@@ -23,7 +23,9 @@ def relu_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Gradient of relu at x: dout where x > 0, else 0 (0 at x == 0, as PyTorch). Shapes as x."""
     dout, x = same_shape(dout=dout, x=x)
     ### BEGIN SOLUTION
-    return np.where(x > 0, dout, dout.dtype.type(0))  # not dout * mask: inf * 0 would be NaN
+    if np.isfinite(dout).all():  # dout * mask is several times faster than np.where ...
+        return dout * (x > 0)
+    return np.where(x > 0, dout, dout.dtype.type(0))  # ... but would turn inf * 0 into NaN
     ### END SOLUTION
 
 

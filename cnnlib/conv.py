@@ -21,6 +21,8 @@ from ._validate import as_pair, conv2d_args, float_array, same_dtype, window_fit
 from .shapes import conv_output_size, pad2d
 
 IntOrPair = int | Sequence[int]
+_FORWARD_CHUNK_BYTES = 1 << 19
+_BACKWARD_CHUNK_BYTES = 1 << 20
 
 
 def corr2d(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -124,7 +126,7 @@ def conv2d(
     # (~8 MB of columns) reuse one buffer instead of building the whole (C*KH*KW, N*H'*W') matrix.
     windows = sliding_window_view(pad2d(x, (ph, pw)), (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
     windows = windows.transpose(1, 4, 5, 0, 2, 3)  # (C, KH, KW, N, H', W'): im2col's order, a view
-    chunk = max(1, min(n_img, (1 << 23) // max(1, k * p * x.itemsize)))
+    chunk = max(1, min(n_img, _FORWARD_CHUNK_BYTES // max(1, k * p * x.itemsize)))
     cols = np.empty(k * chunk * p, dtype=x.dtype)
     prod = np.empty(f_out * chunk * p, dtype=x.dtype)
     w_mat = w.reshape(f_out, k)
@@ -143,13 +145,16 @@ def conv2d(
 
 
 def conv2d_backward(
-    dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrPair = 1, padding: IntOrPair = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrPair = 1, padding: IntOrPair = 0, *,
+    input_grad: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Gradients of ``conv2d`` with respect to its input, weights and bias.
 
     dout: (N, F, H', W'), the upstream gradient; x: (N, C, H, W) and w: (F, C, KH, KW), the
     forward inputs. Returns (dx, dw, db) with shapes (N, C, H, W), (F, C, KH, KW) and (F,).
     dw is the cross-correlation of x with dout; dx is the "full" convolution of dout with w.
+    input_grad=False may return None for dx instead of computing it (a network's first layer:
+    nothing needs the gradient of the images, and PyTorch skips it too). Optional to honour.
     """
     x, w, _, (sh, sw), (ph, pw) = conv2d_args(x, w, None, stride, padding)
     dout = float_array("dout", dout, 4)
@@ -177,7 +182,7 @@ def conv2d_backward(
     hq, wq = -(-hp // sh), -(-wp // sw)  # ceil: the size of one phase of the padded grid
     cells = hq * wq
     # The chunk of images: its columns (k * chunk * p) and grid products (k * chunk * cells) ~4 MB.
-    chunk = max(1, min(n_img, (1 << 22) // max(1, k * cells * x.itemsize)))
+    chunk = max(1, min(n_img, _BACKWARD_CHUNK_BYTES // max(1, k * cells * x.itemsize)))
     windows = sliding_window_view(pad2d(x, (ph, pw)), (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
     windows = windows.transpose(1, 4, 5, 0, 2, 3)  # (C, KH, KW, N, H', W'): im2col's order, a view
     w_taps = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(kh * kw * c, f_out)  # rows (m, n, c)
@@ -197,6 +202,8 @@ def conv2d_backward(
         d = dmat[: f_out * nc * p].reshape(f_out, nc, ho, wo)
         np.copyto(d, dout[n0:n1].transpose(1, 0, 2, 3))
         dw_t += part.reshape(k, nc * p) @ d.reshape(f_out, nc * p).T
+        if not input_grad:
+            continue
         grid[:, :nc, :ho, :wo] = d
         size = c * nc * cells  # one tap's products, laid out (C, nc, hq, wq) like a phase of dxpad
         taps = prods[: kh * kw * size].reshape(kh * kw * c, nc * cells)
@@ -216,5 +223,5 @@ def conv2d_backward(
                 phase = acc[a, e, :size].reshape(c, nc, hq, wq)[:, :, t0 : t0 + nr, u0 : u0 + ncol]
                 dx[n0:n1, :, r0::sh, c0::sw] = phase.transpose(1, 0, 2, 3)
     dw = np.ascontiguousarray(dw_t.T).reshape(w.shape)
-    return dx, dw, db
+    return (dx if input_grad else None), dw, db
     ### END SOLUTION

@@ -66,12 +66,17 @@ def _uniform(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, dtyp
 
 
 class Conv2d(Layer):
-    """Like torch.nn.Conv2d: weight (out_channels, in_channels, KH, KW), bias (out_channels,)."""
+    """Like torch.nn.Conv2d: weight (out_channels, in_channels, KH, KW), bias (out_channels,).
+
+    input_grad=False: ``backward`` returns None instead of the input's gradient and skips that
+    work, for a network's first layer, whose input (the images) needs no gradient, as in torch.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrPair, stride: IntOrPair = 1,
                  padding: IntOrPair = 0, bias: bool = True, rng: np.random.Generator | None = None,
-                 dtype: type = np.float32) -> None:
+                 dtype: type = np.float32, input_grad: bool = True) -> None:
         super().__init__()
+        self.input_grad = input_grad
         rng = rng or np.random.default_rng()
         kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
         fan_in = in_channels * kh * kw
@@ -85,15 +90,17 @@ class Conv2d(Layer):
         return conv2d(x, self.params["weight"], self.params.get("bias"), self.stride, self.padding)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dw, db = conv2d_backward(dout, self._input(), self.params["weight"], self.stride, self.padding)
+        dx, dw, db = conv2d_backward(dout, self._input(), self.params["weight"], self.stride, self.padding,
+                                     input_grad=self.input_grad)
         self.grads["weight"] = dw
         if "bias" in self.params:
             self.grads["bias"] = db
-        return dx
+        return dx if self.input_grad else None
 
     def __repr__(self) -> str:
         f, c, kh, kw = self.params["weight"].shape
-        return f"Conv2d({c}, {f}, kernel_size=({kh}, {kw}), stride={self.stride}, padding={self.padding})"
+        extra = "" if self.input_grad else ", input_grad=False"
+        return f"Conv2d({c}, {f}, kernel_size=({kh}, {kw}), stride={self.stride}, padding={self.padding}{extra})"
 
 
 class Linear(Layer):
@@ -169,14 +176,22 @@ class Flatten(Layer):
 
 
 class Sequential(Layer):
-    """Layers applied in order; backward runs them in reverse, chaining the gradients."""
+    """Layers applied in order; backward runs them in reverse, chaining the gradients.
+
+    ``backward`` returns the input's gradient, or None when the first layer was built with
+    input_grad=False (only the first layer may be: every other layer's input gradient is needed).
+    """
 
     def __init__(self, *layers: Layer) -> None:
         super().__init__()
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise ValueError(f"layer {i} is a {type(layer).__name__}, not a cnnlib Layer")
+            if i > 0 and not getattr(layer, "input_grad", True):
+                raise ValueError(f"layer {i} ({layer!r}) has input_grad=False, but layer {i - 1} needs its input "
+                                 f"gradient: only layer 0 may skip it")
         self.layers = list(layers)
+        self.input_grad = getattr(self.layers[0], "input_grad", True) if self.layers else True
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         for layer in self.layers:

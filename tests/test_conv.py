@@ -106,6 +106,20 @@ def test_conv2d_backward_matches_torch(case):
     assert (dx.shape, dw.shape, db.shape) == (case["x"].shape, case["w"].shape, (case["w"].shape[0],))
 
 
+@settings(max_examples=50, deadline=None)
+@_apply_examples
+@given(conv_configs())
+def test_conv2d_backward_without_input_grad(case):
+    """input_grad=False (a network's first layer) skips dx: None, and dw, db exactly as before."""
+    dout = np.random.default_rng(2).standard_normal(ref.conv2d(**case).shape)
+    args = (dout, case["x"], case["w"], case["stride"], case["padding"])
+    dx, dw, db = conv2d_backward(*args, input_grad=False)
+    _, full_dw, full_db = conv2d_backward(*args)
+    assert dx is None
+    np.testing.assert_array_equal(dw, full_dw)
+    np.testing.assert_array_equal(db, full_db)
+
+
 @settings(max_examples=25, deadline=None)
 @example(FIXED[0])
 @given(conv_configs(max_n=2, max_c=3, max_hw=7, max_k=3))

@@ -237,6 +237,30 @@ def test_sequential_rejects_non_layers():
         assert type(bad).__name__ in str(info.value)
 
 
+def test_first_layer_can_skip_the_input_gradient():
+    """Conv2d(input_grad=False) first: backward returns None, every parameter gradient is unchanged."""
+    def net(skip: bool) -> Sequential:
+        rng = np.random.default_rng(4)
+        return Sequential(Conv2d(2, 3, 3, padding=1, rng=rng, dtype=np.float64, input_grad=not skip), ReLU(),
+                          MaxPool2d(2), Flatten(), Linear(12, 5, rng=rng, dtype=np.float64))
+    rng = np.random.default_rng(5)
+    x, dout = rng.standard_normal((4, 2, 4, 4)), rng.standard_normal((4, 5))
+    full, skipping = net(False), net(True)
+    full.forward(x), skipping.forward(x)
+    assert full.backward(dout).shape == x.shape
+    assert skipping.backward(dout) is None
+    for (name, _, g), (_, _, g_skip) in zip(full.parameters(), skipping.parameters()):
+        np.testing.assert_array_equal(g_skip, g, err_msg=name)
+    assert "input_grad=False" in repr(skipping[0])
+
+
+def test_only_the_first_layer_may_skip_the_input_gradient():
+    for later in [Conv2d(1, 1, 1, input_grad=False), Sequential(Conv2d(1, 1, 1, input_grad=False), ReLU())]:
+        with pytest.raises(ValueError, match=r"(?s)layer 1 .*input_grad=False.*only layer 0"):
+            Sequential(ReLU(), later)
+    Sequential(Sequential(Conv2d(1, 1, 1, input_grad=False)), ReLU())  # first, nested: fine
+
+
 def test_parameter_names_match_torch_state_dict():
     rng = np.random.default_rng(0)
     net = Sequential(

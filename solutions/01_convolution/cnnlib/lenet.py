@@ -33,10 +33,13 @@ TORCH_NAMES = {"0": "features.0", "3": "features.3", "7": "classifier.1", "9": "
 
 
 def lenet5(rng: np.random.Generator | None = None, dtype: type = np.float32) -> Sequential:
-    """A freshly initialized NumPy LeNet-5 (PyTorch's default initialization): (N, 1, 28, 28) -> (N, 10)."""
+    """A freshly initialized NumPy LeNet-5 (PyTorch's default initialization): (N, 1, 28, 28) -> (N, 10).
+
+    Its first convolution skips the images' gradient (input_grad=False): ``backward`` returns None.
+    """
     rng = rng or np.random.default_rng()
     return Sequential(
-        Conv2d(1, 6, 5, padding=2, rng=rng, dtype=dtype), ReLU(), MaxPool2d(2),
+        Conv2d(1, 6, 5, padding=2, rng=rng, dtype=dtype, input_grad=False), ReLU(), MaxPool2d(2),
         Conv2d(6, 16, 5, rng=rng, dtype=dtype), ReLU(), MaxPool2d(2),
         Flatten(),
         Linear(400, 120, rng=rng, dtype=dtype), ReLU(),

@@ -21,6 +21,8 @@ from ._validate import as_pair, conv2d_args, float_array, same_dtype, window_fit
 from .shapes import conv_output_size, pad2d
 
 IntOrPair = int | Sequence[int]
+_FORWARD_CHUNK_BYTES = 1 << 19
+_BACKWARD_CHUNK_BYTES = 1 << 20
 
 
 def corr2d(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -94,13 +96,16 @@ def conv2d(
 
 
 def conv2d_backward(
-    dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrPair = 1, padding: IntOrPair = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: IntOrPair = 1, padding: IntOrPair = 0, *,
+    input_grad: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Gradients of ``conv2d`` with respect to its input, weights and bias.
 
     dout: (N, F, H', W'), the upstream gradient; x: (N, C, H, W) and w: (F, C, KH, KW), the
     forward inputs. Returns (dx, dw, db) with shapes (N, C, H, W), (F, C, KH, KW) and (F,).
     dw is the cross-correlation of x with dout; dx is the "full" convolution of dout with w.
+    input_grad=False may return None for dx instead of computing it (a network's first layer:
+    nothing needs the gradient of the images, and PyTorch skips it too). Optional to honour.
     """
     x, w, _, (sh, sw), (ph, pw) = conv2d_args(x, w, None, stride, padding)
     dout = float_array("dout", dout, 4)
