@@ -309,10 +309,14 @@ def pool_benches(case: PoolCase, dtype) -> list[Bench]:
 # ---------------------------------------------------------------- a training step of a small network
 
 def lenet(dtype, seed: int = 0) -> Sequential:
-    """LeNet-like for 28x28 inputs: 28 -conv5-> 24 -pool-> 12 -conv5-> 8 -pool-> 4, 16*4*4 = 256 features."""
+    """LeNet-like for 28x28 inputs: 28 -conv5-> 24 -pool-> 12 -conv5-> 8 -pool-> 4, 16*4*4 = 256 features.
+
+    The first convolution skips the images' gradient (input_grad=False), as torch does for inputs
+    that do not require grad.
+    """
     rng = np.random.default_rng(seed)
     return Sequential(
-        Conv2d(1, 6, 5, rng=rng, dtype=dtype), ReLU(), MaxPool2d(2),
+        Conv2d(1, 6, 5, rng=rng, dtype=dtype, input_grad=False), ReLU(), MaxPool2d(2),
         Conv2d(6, 16, 5, rng=rng, dtype=dtype), ReLU(), MaxPool2d(2),
         Flatten(),
         Linear(256, 120, rng=rng, dtype=dtype), ReLU(),
