@@ -501,9 +501,10 @@ def epoch(quick: bool = False, batch_size: int = 128, segments: int = 10) -> dic
             total += loss.item() * len(b)
         losses["torch"].append(total / len(part))
 
-    ours(order[:batch_size])  # warm-up, untimed
+    ours(order[:batch_size])  # warm-up, untimed (and its loss not counted)
     theirs(order[:batch_size])
-    losses = {"cnnlib": [], "torch": []}
+    for recorded in losses.values():
+        recorded.clear()
     step = -(-n // segments // batch_size) * batch_size  # whole batches per part
     seconds = {"cnnlib": 0.0, "torch": 0.0}
     ratios = []

@@ -77,7 +77,7 @@ def max_pool2d_backward(dout: np.ndarray, x: np.ndarray, kernel_size: IntOrPair,
     # Windows that do not overlap write each pixel once: assign instead of add. If they also
     # tile x exactly, every pixel is written and dx needs no zeros first.
     disjoint = s[0] >= k[0] and s[1] >= k[1]
-    tiled = disjoint and s == k and x.shape[2] == out[0] * k[0] and x.shape[3] == out[1] * k[1]
+    tiled = s == k and x.shape[2:] == (out[0] * k[0], out[1] * k[1])
     dx = np.empty_like(x) if tiled else np.zeros_like(x)
     unclaimed = np.ones(best.shape, dtype=bool)  # windows whose maximum is not yet found
     has_nan = np.isnan(best).any()  # like torch, a NaN is a window's maximum and takes its gradient

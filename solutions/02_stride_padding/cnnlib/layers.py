@@ -21,7 +21,13 @@ IntOrPair = int | Sequence[int]
 
 
 class Layer:
-    """Base class: no parameters; ``train()`` / ``eval()`` switch ``training``."""
+    """Base class: no parameters; ``train()`` / ``eval()`` switch ``training``.
+
+    ``input_grad``: whether ``backward`` returns the input's gradient (only a Conv2d built with
+    input_grad=False, or a Sequential that starts with one, says False and returns None).
+    """
+
+    input_grad = True
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
@@ -187,11 +193,10 @@ class Sequential(Layer):
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise ValueError(f"layer {i} is a {type(layer).__name__}, not a cnnlib Layer")
-            if i > 0 and not getattr(layer, "input_grad", True):
+            if i > 0 and not layer.input_grad:
                 raise ValueError(f"layer {i} ({layer!r}) has input_grad=False, but layer {i - 1} needs its input "
                                  f"gradient: only layer 0 may skip it")
         self.layers = list(layers)
-        self.input_grad = getattr(self.layers[0], "input_grad", True) if self.layers else True
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         for layer in self.layers:
@@ -202,6 +207,10 @@ class Sequential(Layer):
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         return dout
+
+    @property
+    def input_grad(self) -> bool:
+        return self.layers[0].input_grad if self.layers else True
 
     def train(self, mode: bool = True) -> "Sequential":
         self.training = mode
